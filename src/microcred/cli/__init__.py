@@ -1,0 +1,101 @@
+"""The ``microcred`` command line: thin click shells over the public API.
+
+Each ``_<topic>.py`` module defines its commands and a ``COMMANDS`` list; this module gathers them
+into one group and turns every :class:`~microcred.errors.MicrocredError` into a message on stderr and
+exit code 2 (bad input or usage), never a traceback. Exit 1 is reserved for "checked and not valid".
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any, NoReturn
+
+import click
+
+from ..errors import MicrocredError
+
+__all__ = ["CliExit", "fail", "main"]
+
+#: Exit codes used by every command.
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+_COMMAND_MODULES = ("_build", "_keys", "_issuing", "_ledger", "_baking")
+
+
+class CliExit(click.ClickException):
+    """A user-facing failure: printed as ``error: <message>`` with the given exit code."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def fail(message: str, exit_code: int = EXIT_USAGE) -> NoReturn:
+    """Stop the command with ``message`` on stderr and ``exit_code``."""
+    raise CliExit(message, exit_code)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MicrocredError as exc:
+            raise CliExit(str(exc)) from None
+        except OSError as exc:
+            name = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+            raise CliExit(f"cannot read or write{name}: {exc.strerror or exc}") from None
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            raise click.exceptions.Exit(130) from None
+        except Exception as exc:  # a bug: say so plainly; MICROCRED_DEBUG=1 shows the traceback
+            if os.environ.get("MICROCRED_DEBUG"):
+                raise
+            raise CliExit(
+                f"internal error ({type(exc).__name__}: {exc}); rerun with MICROCRED_DEBUG=1 and report it"
+            ) from None
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("microcred")
+    except PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(_version(), "--version", prog_name="microcred")
+def main() -> None:
+    """Build, sign, verify, revoke and bake Open Badges 3.0 micro-credentials.
+
+    \b
+    Start with:  microcred demo
+    Exit codes:  0 done / verified, 1 checked and not valid, 2 bad input or usage.
+    """
+
+
+def _register() -> None:
+    for name in _COMMAND_MODULES:
+        qualified = f"{__name__}.{name}"
+        try:
+            module = importlib.import_module(qualified)
+        except ModuleNotFoundError as exc:
+            if exc.name == qualified:  # that command module is not written yet
+                continue
+            raise
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Offline JSON-LD document loader: serves packaged contexts only and never touches the network."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .errors import JsonLdError
+
+__all__ = [
+    "DocumentLoader",
+    "EXTENSION_CONTEXT_URL",
+    "EXTENSION_NS",
+    "EXTENSION_SCHEMA_URL",
+    "default_loader",
+    "known_context_urls",
+]
+
+#: The one URL constant naming microcred's extension: its context and schema hang off it.
+EXTENSION_NS = "https://w3id.org/microcred/v1"
+EXTENSION_CONTEXT_URL = f"{EXTENSION_NS}/context.jsonld"
+EXTENSION_SCHEMA_URL = f"{EXTENSION_NS}/schema.json"
+
+_HERE = Path(__file__).resolve().parent
+
+
+def _schemas_dir() -> Path:
+    """The folder holding microcred's own context and schema (packaged, or the source tree)."""
+    packaged = _HERE / "schemas"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "schemas"
+
+
+@cache
+def _packaged() -> dict[str, Path]:
+    folder = _HERE / "contexts"
+    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    table = {url: folder / name for url, name in index.items()}
+    table[EXTENSION_CONTEXT_URL] = _schemas_dir() / "microcred-context-v1.jsonld"
+    return table
+
+
+@cache
+def _parsed(url: str) -> dict[str, Any]:
+    path = _packaged()[url]
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # a broken install, not a user error
+        raise JsonLdError(f"packaged context for {url} cannot be read: {exc}", code="jsonld.context_unreadable") from exc
+
+
+def known_context_urls() -> frozenset[str]:
+    """Every context URL the packaged loader can serve."""
+    return frozenset(_packaged())
+
+
+def _normalise(url: str) -> str:
+    # http:// and https:// name the same W3C/1EdTech documents; a fragment never changes the document.
+    url = url.split("#", 1)[0]
+    if url.startswith("http://"):
+        candidate = "https://" + url[len("http://") :]
+        if candidate in _packaged():
+            return candidate
+    return url
+
+
+class DocumentLoader:
+    """A pyld-compatible document loader that answers from packaged contexts and ``extra``.
+
+    An unknown URL raises :class:`JsonLdError` (code ``jsonld.unknown_context``) naming it.
+    Documents are returned as copies, so callers may not alter the packaged ones.
+    """
+
+    def __init__(self, extra: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self._extra = {k: dict(v) for k, v in (extra or {}).items()}
+        # pyld keeps a process-wide cache of resolved contexts keyed by URL; a loader-owned one keeps
+        # loaders with different documents for one URL apart, and is reused across calls for speed.
+        from pyld.context_resolver import ContextResolver
+        from pyld.jsonld import LRUCache
+
+        self.context_resolver = ContextResolver(LRUCache(maxsize=256), self)
+
+    def with_documents(self, extra: Mapping[str, Mapping[str, Any]]) -> DocumentLoader:
+        """A new loader that also serves ``extra`` (URL -> JSON document)."""
+        merged = dict(self._extra)
+        merged.update(extra)
+        return DocumentLoader(merged)
+
+    def document(self, url: str) -> dict[str, Any]:
+        """The JSON document for ``url`` (a copy)."""
+        key = _normalise(url)
+        if key in self._extra:
+            return copy.deepcopy(self._extra[key])
+        if key in _packaged():
+            return copy.deepcopy(_parsed(key))
+        raise JsonLdError(
+            f"unknown JSON-LD context {url!r}: it is not packaged with microcred and nothing is fetched",
+            code="jsonld.unknown_context",
+            path="@context",
+        )
+
+    def __call__(self, url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return {"contextUrl": None, "documentUrl": url, "document": self.document(url)}
+
+
+#: The loader used when none is given: packaged contexts only.
+default_loader = DocumentLoader()
