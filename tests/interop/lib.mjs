@@ -1,0 +1,195 @@
+// Shared helpers for the interop CLIs: an OFFLINE JSON-LD document loader built from microcred's
+// packaged contexts, a did:key resolver, key loading, argument/IO helpers.
+//
+// The loader never touches the network. It serves, in this order:
+//   1. documents from the JSON file named by MICROCRED_INTEROP_DOCUMENTS ({url: document}); the Python
+//      tests write every context microcred's own loader serves there, so both sides read the same bytes;
+//   2. the contexts packaged in src/microcred/contexts/ (index.json maps URL -> file) and microcred's
+//      extension context (schemas/microcred-context-v1.jsonld at EXTENSION_CONTEXT_URL from loader.py);
+//   3. did:key DIDs and verification method URLs, resolved locally (Ed25519 "z6Mk" keys).
+// Anything else is an error that names the URL.
+import {readFileSync, existsSync} from 'node:fs';
+import {fileURLToPath} from 'node:url';
+import path from 'node:path';
+import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import {driver as didKeyDriverFactory} from '@digitalbazaar/did-method-key';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(HERE, '..', '..');
+const CONTEXTS_DIR = path.join(REPO_ROOT, 'src', 'microcred', 'contexts');
+const LOADER_PY = path.join(REPO_ROOT, 'src', 'microcred', 'loader.py');
+const EXTENSION_CONTEXT_FILE = path.join(REPO_ROOT, 'schemas', 'microcred-context-v1.jsonld');
+
+function readJson(file) {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** The extension context URL, read from loader.py (EXTENSION_NS + "/context.jsonld"). */
+export function extensionContextUrl() {
+  const source = readFileSync(LOADER_PY, 'utf8');
+  const ns = source.match(/^EXTENSION_NS\s*=\s*"([^"]+)"/m);
+  const ctx = source.match(/^EXTENSION_CONTEXT_URL\s*=\s*f"\{EXTENSION_NS\}([^"]*)"/m);
+  if(!ns || !ctx) {
+    throw new Error(`cannot find EXTENSION_NS / EXTENSION_CONTEXT_URL in ${LOADER_PY}`);
+  }
+  return ns[1] + ctx[1];
+}
+
+/** URL -> document table from microcred's packaged contexts (plus MICROCRED_INTEROP_DOCUMENTS). */
+export function packagedDocuments() {
+  const table = new Map();
+  const index = readJson(path.join(CONTEXTS_DIR, 'index.json'));
+  for(const [url, file] of Object.entries(index)) {
+    table.set(url, readJson(path.join(CONTEXTS_DIR, file)));
+  }
+  if(existsSync(EXTENSION_CONTEXT_FILE)) {
+    try {
+      table.set(extensionContextUrl(), readJson(EXTENSION_CONTEXT_FILE));
+    } catch(e) {
+      // MICROCRED_INTEROP_DOCUMENTS (written by the pytest module) still serves it
+      process.stderr.write(`warning: microcred extension context not served: ${e.message}\n`);
+    }
+  }
+  const extra = process.env.MICROCRED_INTEROP_DOCUMENTS;
+  if(extra) {
+    for(const [url, doc] of Object.entries(readJson(extra))) {
+      table.set(url, doc);
+    }
+  }
+  return table;
+}
+
+export function makeDidKeyDriver() {
+  const didKeyDriver = didKeyDriverFactory();
+  didKeyDriver.use({
+    multibaseMultikeyHeader: 'z6Mk',
+    fromMultibase: Ed25519Multikey.from
+  });
+  return didKeyDriver;
+}
+
+/**
+ * An offline documentLoader for jsonld.js / jsonld-signatures / @digitalbazaar/vc.
+ * `documents` are served at their own `id` (after the packaged ones and MICROCRED_INTEROP_DOCUMENTS).
+ * `served` collects every URL answered, so a CLI can report what it read.
+ */
+export function makeDocumentLoader({documents = []} = {}) {
+  const table = packagedDocuments();
+  for(const document of documents) {
+    // e.g. a status list credential, served at its own id
+    if(!(document && typeof document.id === 'string')) {
+      throw new UsageError('a document to serve has no "id"');
+    }
+    table.set(document.id, document);
+  }
+  const didKeyDriver = makeDidKeyDriver();
+  const served = [];
+  const normalise = url => {
+    let key = url;
+    if(table.has(key)) {
+      return key;
+    }
+    if(key.startsWith('http://')) {
+      const https = 'https://' + key.slice('http://'.length);
+      if(table.has(https)) {
+        return https;
+      }
+    }
+    return key;
+  };
+  async function documentLoader(url) {
+    const key = normalise(url);
+    if(table.has(key)) {
+      served.push(url);
+      return {contextUrl: null, documentUrl: url, document: structuredClone(table.get(key))};
+    }
+    if(url.startsWith('did:key:')) {
+      const document = await didKeyDriver.get({url});
+      served.push(url);
+      return {contextUrl: null, documentUrl: url, document};
+    }
+    throw new Error(`offline document loader: ${url} is not packaged with microcred (no network is used)`);
+  }
+  documentLoader.served = served;
+  return documentLoader;
+}
+
+/**
+ * An Ed25519 Multikey key pair (with signer) from JSON: Multikey
+ * ({publicKeyMultibase, secretKeyMultibase | privateKeyMultibase, id?, controller?}) or an Ed25519 JWK
+ * (with "d"). Without id/controller the key's did:key is used.
+ */
+export async function loadEd25519KeyPair(json) {
+  let keyPair;
+  if(json.kty) {
+    keyPair = await Ed25519Multikey.fromJwk({jwk: json, secretKey: Boolean(json.d)});
+  } else {
+    const multikey = {
+      type: 'Multikey',
+      publicKeyMultibase: json.publicKeyMultibase,
+      secretKeyMultibase: json.secretKeyMultibase ?? json.privateKeyMultibase
+    };
+    keyPair = await Ed25519Multikey.from(multikey);
+  }
+  const controller = json.controller ?? `did:key:${keyPair.publicKeyMultibase}`;
+  keyPair.controller = controller;
+  keyPair.id = json.id ?? json.kid ?? `${controller}#${keyPair.publicKeyMultibase}`;
+  return keyPair;
+}
+
+/** A file's text, or stdin for "-". */
+export function readInput(arg) {
+  if(arg === undefined) {
+    throw new UsageError('missing input argument');
+  }
+  return arg === '-' ? readFileSync(0, 'utf8') : readFileSync(arg, 'utf8');
+}
+
+export function readJsonArg(arg) {
+  const text = readInput(arg);
+  try {
+    return JSON.parse(text);
+  } catch(e) {
+    throw new UsageError(`${arg === '-' ? 'stdin' : arg} is not JSON: ${e.message}`);
+  }
+}
+
+export class UsageError extends Error {}
+
+export function errorText(e) {
+  if(!e) {
+    return null;
+  }
+  if(e instanceof Error) {
+    const parts = [e.message];
+    if(Array.isArray(e.errors)) {
+      for(const inner of e.errors) {
+        parts.push(errorText(inner));
+      }
+    }
+    if(e.cause) {
+      parts.push(`cause: ${errorText(e.cause)}`);
+    }
+    return parts.filter(Boolean).join('; ');
+  }
+  if(Array.isArray(e)) {
+    return e.map(errorText).join('; ');
+  }
+  if(typeof e === 'object' && e.message) {
+    return String(e.message);
+  }
+  return String(e);
+}
+
+/** Run `main` and print its JSON result; a usage error or crash prints {"error"} and exits 2. */
+export async function runCli(main, usage) {
+  try {
+    const result = await main(process.argv.slice(2));
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  } catch(e) {
+    const message = e instanceof UsageError ? `${e.message}\nusage: ${usage}` : (e?.stack ?? String(e));
+    process.stdout.write(JSON.stringify({error: errorText(e)}) + '\n');
+    process.stderr.write(message + '\n');
+    process.exitCode = 2;
+  }
+}
