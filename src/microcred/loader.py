@@ -28,12 +28,16 @@ EXTENSION_SCHEMA_URL = f"{EXTENSION_NS}/schema.json"
 _HERE = Path(__file__).resolve().parent
 
 
-def _schemas_dir() -> Path:
-    """The folder holding microcred's own context and schema (packaged, or the source tree)."""
-    packaged = _HERE / "schemas"
+def package_data_dir(name: str) -> Path:
+    """A top-level project folder shipped inside the wheel (``schemas``, ``examples``), or the source tree's."""
+    packaged = _HERE / name
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "schemas"
+    return _HERE.parents[1] / name
+
+
+def _schemas_dir() -> Path:
+    return package_data_dir("schemas")
 
 
 @cache

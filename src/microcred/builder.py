@@ -1,0 +1,365 @@
+"""Model -> unsigned Open Badges 3.0 ``OpenBadgeCredential`` (VC Data Model 2.0 shape).
+
+Native Open Badges fields carry every element that has one; the rest go in microcred's extension terms
+(schemas/microcred-context-v1.jsonld). docs/mapping.md has the table. Given ``now=`` and
+``credential_id=`` the output is fully deterministic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from .definition import Definition
+from .errors import DefinitionError
+from .loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
+from .model import Achievement, Evidence, Issuer, Recipient, Result, format_datetime
+
+__all__ = [
+    "CREDENTIALS_V2_URL",
+    "EXTENSIONS_CONTEXT_URL",
+    "OB_CONTEXT_URL",
+    "OB_SCHEMA_URL",
+    "OB_SCHEMA_VALIDATOR_TYPE",
+    "TARGET_TYPES",
+    "achievement_node",
+    "build_credential",
+    "issuer_profile",
+]
+
+CREDENTIALS_V2_URL = "https://www.w3.org/ns/credentials/v2"
+OB_CONTEXT_URL = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+EXTENSIONS_CONTEXT_URL = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+#: The published URL of the 1EdTech AchievementCredential JSON Schema.
+OB_SCHEMA_URL = (
+    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+)
+OB_SCHEMA_VALIDATOR_TYPE = "1EdTechJsonSchemaValidator2019"
+
+#: Alignment ``targetType`` values microcred writes (and reads back).
+TARGET_TYPES = {
+    "learning_outcome": "ext:LearningOutcome",
+    "EQF": "ext:EQF",
+    "NQF": "ext:NQF",
+    "AQF": "ext:AQF",
+    "quality_assurance": "ext:QualityAssurance",
+}
+
+_ONE_EDTECH_TYPES = ("1EdTechJsonSchemaValidator2019", "1EdTechRevocationList", "1EdTechCredentialRefresh")
+
+
+def _image(url: str | None) -> dict[str, str] | None:
+    return None if url is None else {"id": url, "type": "Image"}
+
+
+def _clean(node: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in node.items() if v is not None and v != []}
+
+
+def issuer_profile(issuer: Issuer) -> dict[str, Any]:
+    """The awarding body as an OB 3.0 ``Profile``."""
+    return _clean(
+        {
+            "id": issuer.id,
+            "type": ["Profile"],
+            "name": issuer.name,
+            "url": issuer.url,
+            "email": issuer.email,
+            "description": issuer.description,
+            "image": _image(issuer.image),
+            "address": {"type": ["Address"], "addressCountryCode": issuer.country}
+            if issuer.country
+            else None,
+            "otherIdentifier": [
+                {"type": "IdentifierEntry", "identifier": o.identifier, "identifierType": o.identifier_type}
+                for o in issuer.other_identifiers
+            ],
+        }
+    )
+
+
+def _level_alignment(a: Achievement) -> dict[str, Any] | None:
+    level = a.level
+    if level is None:
+        return None
+    if level.framework == "NQF":
+        framework = f"National Qualifications Framework ({level.country})"
+        name = f"NQF ({level.country}) level {level.code}"
+    elif level.framework == "EQF":
+        framework, name = "European Qualifications Framework", f"EQF level {level.code}"
+    else:
+        framework, name = "Australian Qualifications Framework", f"AQF level {level.code}"
+    return {
+        "type": ["Alignment"],
+        "targetType": TARGET_TYPES[level.framework],
+        "targetName": name,
+        "targetFramework": framework,
+        "targetCode": level.code,
+        "targetUrl": level.url or level.default_url,
+    }
+
+
+def _alignments(a: Achievement) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for o in a.learning_outcomes:
+        out.append(
+            _clean(
+                {
+                    "type": ["Alignment"],
+                    "targetType": TARGET_TYPES["learning_outcome"],
+                    "targetName": o.statement,
+                    "targetFramework": o.framework,
+                    "targetCode": o.code,
+                    # targetUrl is required; an outcome without its own URL is defined by the achievement.
+                    "targetUrl": o.url or a.id,
+                }
+            )
+        )
+    level = _level_alignment(a)
+    if level:
+        out.append(level)
+    qa = a.quality_assurance
+    if qa is not None:
+        out.append(
+            _clean(
+                {
+                    "type": ["Alignment"],
+                    "targetType": TARGET_TYPES["quality_assurance"],
+                    "targetName": qa.body,
+                    "targetFramework": qa.framework,
+                    "targetDescription": qa.description,
+                    "targetUrl": qa.url,
+                }
+            )
+        )
+    return out
+
+
+def _narrative(a: Achievement) -> str:
+    parts = [a.criteria] if a.criteria else []
+    if a.learning_outcomes:
+        lines = "\n".join(f"- {o.statement}" for o in a.learning_outcomes)
+        parts.append(f"Learning outcomes:\n{lines}")
+    return "\n\n".join(parts) or a.description
+
+
+def _scale_id(a: Achievement) -> str | None:
+    if a.grade is None:
+        return None
+    return a.grade.id or f"{a.id}#grade-scale"
+
+
+def achievement_node(a: Achievement) -> dict[str, Any]:
+    """The OB 3.0 ``Achievement`` object, with microcred's extension terms."""
+    node: dict[str, Any] = {
+        "id": a.id,
+        "type": ["Achievement"],
+        "achievementType": a.achievement_type,
+        "name": a.title,
+        "description": a.description,
+        "criteria": {"narrative": _narrative(a)},
+        "image": _image(a.image),
+        "inLanguage": a.language,
+        "alignment": _alignments(a),
+    }
+    w = a.workload
+    if w is not None:
+        node["creditsAvailable"] = w.credits
+        node["creditSystem"] = w.credit_system
+        node["workloadHours"] = w.hours
+        if w.credit_system == "ECTS":
+            node["ECTS"] = w.credits  # the edubadges term, so their readers see it too
+    if a.grade is not None:
+        g = a.grade
+        node["resultDescription"] = [
+            _clean(
+                {
+                    "id": _scale_id(a),
+                    "type": ["ResultDescription"],
+                    "name": g.name,
+                    "resultType": g.type,
+                    "valueMin": g.min,
+                    "valueMax": g.max,
+                    "requiredValue": g.pass_value,
+                    "allowedValue": list(g.allowed),
+                }
+            )
+        ]
+    if a.assessment is not None:
+        node["assessmentType"] = a.assessment.type
+        node["assessmentDescription"] = a.assessment.description
+    if a.participation is not None:
+        node["participationType"] = a.participation.type
+        node["participationDescription"] = a.participation.description
+    if a.supervision is not None:
+        node["supervisionType"] = a.supervision.type
+        node["identityChecked"] = a.supervision.identity_checked
+        node["supervisionDescription"] = a.supervision.description
+    if a.credit is not None:
+        node["creditBearing"] = a.credit.credit_bearing
+        node["countsToward"] = [
+            _clean(
+                {
+                    "id": q.id,
+                    "name": q.name,
+                    "url": q.url,
+                    "creditValue": q.credits,
+                    "creditSystem": q.credit_system,
+                }
+            )
+            for q in a.credit.counts_toward
+        ]
+    node["prerequisites"] = list(a.prerequisites)
+    if a.stackability is not None:
+        node["builtFrom"] = [_clean({"id": s.id, "name": s.name}) for s in a.stackability.built_from]
+        node["stacksInto"] = [_clean({"id": s.id, "name": s.name}) for s in a.stackability.stacks_into]
+    for key, value in a.extra:
+        if key in node:
+            raise DefinitionError(
+                f"extra key {key!r} would overwrite a field microcred writes", path=f"extra.{key}"
+            )
+        node[key] = value
+    return _clean(node)
+
+
+def _subject(a: Achievement, recipient: Recipient, result: Result | None) -> dict[str, Any]:
+    subject: dict[str, Any] = {"id": recipient.id, "type": ["AchievementSubject"]}
+    if recipient.identity_hash is not None:
+        subject["identifier"] = [
+            _clean(
+                {
+                    "type": "IdentityObject",
+                    "identityHash": recipient.identity_hash,
+                    "identityType": recipient.identity_type,
+                    "hashed": True,
+                    "salt": recipient.salt,
+                }
+            )
+        ]
+    if recipient.name is not None:
+        subject["name"] = recipient.name
+    subject["achievement"] = achievement_node(a)
+    if result is not None:
+        if result.scale is not None and result.scale != a.grade:
+            raise DefinitionError("the result's grade scale is not the achievement's", path="grade")
+        if a.grade is not None and a.grade.allowed and result.value not in a.grade.allowed:
+            raise DefinitionError(
+                f"{result.value!r} is not one of {', '.join(a.grade.allowed)}", path="grade.value"
+            )
+        subject["result"] = [
+            _clean({"type": ["Result"], "resultDescription": _scale_id(a), "value": result.value})
+        ]
+    return _clean(subject)
+
+
+def _evidence(items: Iterable[Evidence]) -> list[dict[str, Any]]:
+    return [
+        _clean(
+            {
+                "id": e.id,
+                "type": ["Evidence"],
+                "name": e.name,
+                "narrative": e.narrative,
+                "genre": e.genre,
+                "description": e.description,
+            }
+        )
+        for e in items
+    ]
+
+
+def _uses_one_edtech_type(node: Any) -> bool:
+    if isinstance(node, dict):
+        types = node.get("type")
+        names = types if isinstance(types, list) else [types]
+        if any(t in _ONE_EDTECH_TYPES for t in names):
+            return True
+        return any(_uses_one_edtech_type(v) for k, v in node.items() if k != "@context")
+    if isinstance(node, list):
+        return any(_uses_one_edtech_type(v) for v in node)
+    return False
+
+
+def _when(value: datetime | None, path: str) -> datetime | None:
+    if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
+        raise DefinitionError("must be a timezone-aware datetime", path=path)
+    return value
+
+
+def build_credential(
+    achievement: Definition | Achievement,
+    recipient: Recipient | str,
+    *,
+    issuer: Issuer | None = None,
+    issuer_id: str | None = None,
+    now: Callable[[], datetime] | datetime | None = None,
+    credential_id: str | None = None,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    awarded_date: datetime | None = None,
+    result: Result | str | None = None,
+    evidence: Iterable[Evidence] = (),
+    new_id: Callable[[], str] | None = None,
+) -> dict[str, Any]:
+    """An unsigned OB 3.0 ``OpenBadgeCredential`` for ``recipient``.
+
+    ``achievement`` is a :class:`Definition` (its issuer is used unless ``issuer=`` is given) or an
+    :class:`Achievement` with ``issuer=``; ``issuer_id`` replaces the issuer's id (the signing key's
+    controller, e.g. its DID). ``recipient`` may be a string (DID/URI or email, see
+    :meth:`Recipient.parse`; an email then gets a random salt). ``now`` (a datetime or a clock) sets
+    ``validFrom`` unless ``valid_from`` is given; ``validUntil`` is ``valid_until`` or the achievement's
+    ``expires``. ``credential_id`` defaults to ``new_id()`` or a ``urn:uuid`` (uuid4). ``result`` is the
+    learner's grade.
+    """
+    if isinstance(achievement, Definition):
+        issuer = issuer or achievement.issuer
+        achievement = achievement.achievement
+    if not isinstance(achievement, Achievement):
+        raise TypeError("achievement must be a Definition or an Achievement")
+    if issuer is None:
+        raise DefinitionError("an issuer (awarding body) is required", path="awarding_body")
+    if issuer_id is not None:
+        issuer = dataclasses.replace(issuer, id=issuer_id)
+    if isinstance(recipient, str):
+        recipient = Recipient.parse(recipient)
+    if isinstance(result, str):
+        result = Result(result)
+    if valid_from is None:
+        clock = now() if callable(now) else now
+        valid_from = clock if clock is not None else datetime.now(UTC).replace(microsecond=0)
+    valid_from = _when(valid_from, "issued")
+    valid_until = _when(valid_until if valid_until is not None else achievement.expires, "expires")
+    awarded_date = _when(awarded_date, "awarded_date")
+    if valid_from is not None and valid_until is not None and valid_until <= valid_from:
+        raise DefinitionError(
+            f"validUntil {format_datetime(valid_until)} is not after validFrom {format_datetime(valid_from)}",
+            path="expires",
+        )
+    if credential_id is None:
+        credential_id = new_id() if new_id is not None else f"urn:uuid:{uuid.uuid4()}"
+    credential: dict[str, Any] = {
+        "@context": [CREDENTIALS_V2_URL, OB_CONTEXT_URL],
+        "id": credential_id,
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": achievement.title,
+        "issuer": issuer_profile(issuer),
+        "validFrom": format_datetime(valid_from),
+    }
+    if valid_until is not None:
+        credential["validUntil"] = format_datetime(valid_until)
+    credential["awardedDate"] = format_datetime(awarded_date or valid_from)
+    credential["credentialSubject"] = _subject(achievement, recipient, result)
+    ev = _evidence(evidence)
+    if ev:
+        credential["evidence"] = ev
+    credential["credentialSchema"] = [
+        {"id": OB_SCHEMA_URL, "type": OB_SCHEMA_VALIDATOR_TYPE},
+        {"id": EXTENSION_SCHEMA_URL, "type": OB_SCHEMA_VALIDATOR_TYPE},
+    ]
+    if _uses_one_edtech_type(credential):
+        credential["@context"].append(EXTENSIONS_CONTEXT_URL)
+    credential["@context"].append(EXTENSION_CONTEXT_URL)
+    return credential

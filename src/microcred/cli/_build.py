@@ -1,0 +1,144 @@
+"""``microcred build`` and ``microcred inspect``."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..builder import build_credential
+from ..canonical import expand
+from ..definition import load_definition
+from ..errors import DefinitionError, InputError, JsonLdError, SchemaValidationError
+from ..inspection import credential_elements, elements_text
+from ..model import Evidence, Recipient, Result
+from ..schema import validate_credential
+
+__all__ = ["COMMANDS", "build", "inspect", "read_credential"]
+
+
+def read_credential(path: str) -> dict[str, Any]:
+    """Read a credential file (JSON). The one place ``inspect`` reads input, so it can be swapped."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", source=path) from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"is not a JSON credential: {exc}", source=path) from None
+    if not isinstance(data, dict):
+        raise InputError("is not a JSON credential (expected an object)", source=path)
+    return data
+
+
+def _when(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise DefinitionError(f"{value!r} is not an ISO 8601 date-time", path=option) from None
+    if when.utcoffset() is None:
+        raise DefinitionError(f"{value} has no time zone; add Z or an offset such as +01:00", path=option)
+    return when
+
+
+@click.command(
+    epilog="""\b
+Example:
+  microcred build --achievement examples/university-data-science.toml \\
+      --recipient did:example:learner123 --name "Ada Lovelace" --grade 8 -o unsigned.json
+  microcred build --achievement examples/online-course-badge.toml --recipient ada@example.org
+
+An email recipient is stored only as a salted SHA-256 hash. Exit 2 on a bad definition or option.
+"""
+)
+@click.option(
+    "--achievement",
+    "achievement",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Achievement definition file (.toml or .json).",
+)
+@click.option("--recipient", required=True, help="The learner: a DID/URI, or an email (stored hashed).")
+@click.option("--name", default=None, help="The learner's display name.")
+@click.option("--salt", default=None, help="Salt for a hashed email (default: random).")
+@click.option("--grade", default=None, help="The learner's grade (on the definition's grade scale).")
+@click.option(
+    "--evidence", multiple=True, metavar="URL[=NAME]", help="Evidence of the learner's work (repeatable)."
+)
+@click.option("--id", "credential_id", default=None, help="Credential id (default: a new urn:uuid).")
+@click.option("--valid-from", default=None, help="Issue date-time with time zone (default: now).")
+@click.option(
+    "--valid-until", default=None, help="Expiry date-time with time zone (default: the definition's)."
+)
+@click.option(
+    "-o", "--output", default=None, type=click.Path(dir_okay=False), help="Write here (default: stdout)."
+)
+def build(
+    achievement: str,
+    recipient: str,
+    name: str | None,
+    salt: str | None,
+    grade: str | None,
+    evidence: tuple[str, ...],
+    credential_id: str | None,
+    valid_from: str | None,
+    valid_until: str | None,
+    output: str | None,
+) -> None:
+    """Build an unsigned Open Badges 3.0 credential from an achievement definition.
+
+    The credential is checked against the 1EdTech and microcred JSON Schemas and expanded as JSON-LD in safe
+    mode (packaged contexts only) before it is written.
+    """
+    definition = load_definition(achievement)
+    credential = build_credential(
+        definition,
+        Recipient.parse(recipient, name, salt=salt),
+        credential_id=credential_id,
+        valid_from=_when(valid_from, "valid_from"),
+        valid_until=_when(valid_until, "valid_until"),
+        result=Result(grade, definition.achievement.grade) if grade is not None else None,
+        evidence=[Evidence.parse(e) for e in evidence],
+    )
+    try:
+        validate_credential(credential)
+        expand(credential)
+    except (SchemaValidationError, JsonLdError) as exc:  # say which definition produced it
+        raise type(exc)(exc.message, path=exc.path, code=exc.code, source=achievement) from None
+    text = json.dumps(credential, indent=2, ensure_ascii=False) + "\n"
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command(
+    epilog="""\b
+Example:
+  microcred inspect credential.json
+  microcred inspect --json credential.json
+"""
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the elements as JSON (DESIGN.md §3 names).")
+@click.argument("file", type=click.Path(dir_okay=False))
+def inspect(as_json: bool, file: str) -> None:
+    """Show the micro-credential elements of an Open Badges 3.0 credential.
+
+    Elements the credential does not state are shown as "Not stated" (null in JSON), never guessed.
+    Nothing is verified here: use `microcred verify` for that.
+    """
+    elements = credential_elements(read_credential(file))
+    if as_json:
+        click.echo(json.dumps(elements, indent=2, ensure_ascii=False))
+    else:
+        click.echo(elements_text(elements), nl=False)
+
+
+COMMANDS = [build, inspect]

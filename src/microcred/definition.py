@@ -1,0 +1,351 @@
+"""Achievement definition files (TOML or JSON) -> the model.
+
+A definition has two tables, ``[issuer]`` and ``[achievement]``; docs/definition-format.md lists every key.
+Errors are :class:`~microcred.errors.DefinitionError` naming the file (``source``), the field (``path``,
+e.g. ``achievement.workload.hours``) and the reason. Unknown keys are errors, so typos do not pass silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .errors import DefinitionError
+from .model import (
+    Achievement,
+    Assessment,
+    Credit,
+    GradeScale,
+    Issuer,
+    LearningOutcome,
+    Level,
+    OtherIdentifier,
+    Participation,
+    Qualification,
+    QualityAssurance,
+    Stackability,
+    StackItem,
+    Supervision,
+    Workload,
+)
+
+__all__ = ["Definition", "definition_from_mapping", "load_definition"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """An achievement and the body that awards it, as read from a definition file."""
+
+    issuer: Issuer
+    achievement: Achievement
+    source: str | None = None
+
+
+class _Reader:
+    def __init__(self, source: str | None) -> None:
+        self.source = source
+
+    def error(self, path: str, message: str) -> DefinitionError:
+        return DefinitionError(message, path=path, source=self.source)
+
+    def table(
+        self, value: object, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
+    ) -> dict:
+        if not isinstance(value, Mapping):
+            raise self.error(path, f"must be a table/object, not {type(value).__name__}")
+        for key in value:
+            if key not in allowed:
+                near = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else f"; allowed: {', '.join(allowed)}"
+                raise self.error(f"{path}.{key}", f"unknown key {key!r}{hint}")
+        for key in required:
+            if key not in value:
+                raise self.error(f"{path}.{key}", "is required")
+        return dict(value)
+
+    def list_of(self, value: object, path: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.error(path, f"must be a list, not {type(value).__name__}")
+        return value
+
+    def strings(self, value: object, path: str) -> tuple[str, ...]:
+        items = self.list_of(value, path)
+        for i, item in enumerate(items):
+            if not isinstance(item, str):
+                raise self.error(f"{path}[{i}]", f"must be a string, not {type(item).__name__}")
+        return tuple(items)
+
+    def text(self, value: object, path: str) -> str | None:
+        """A string field; numbers are accepted where Open Badges stores them as strings (grades)."""
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        raise self.error(path, f"must be a string, not {type(value).__name__}")
+
+    def when(self, value: object, path: str) -> datetime:
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                raise self.error(path, f"{value!r} is not an ISO 8601 date-time") from None
+        if isinstance(value, date) and not isinstance(value, datetime):
+            raise self.error(
+                path, f"{value.isoformat()} is a date; give a date-time with a time zone (…T00:00:00Z)"
+            )
+        if not isinstance(value, datetime):
+            raise self.error(path, f"must be a date-time, not {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise self.error(
+                path, f"{value.isoformat()} has no time zone; write it with Z or an offset (+01:00)"
+            )
+        return value
+
+    def make(self, factory: Callable[..., T], path: str, **kwargs: Any) -> T:
+        """Call a model constructor, re-raising its error with this definition's path and file."""
+        try:
+            return factory(**kwargs)
+        except DefinitionError as exc:
+            last = (exc.path or "").rsplit(".", 1)[-1]
+            known = [f.name for f in dataclasses.fields(factory)] if dataclasses.is_dataclass(factory) else []
+            names = {
+                k.replace("pass_value", "pass").replace("identifier_type", "type") for k in [*kwargs, *known]
+            }
+            where = f"{path}.{last}" if last in names else path
+            raise self.error(where, exc.message) from None
+        except TypeError as exc:  # a wrong kind of value reached a constructor
+            raise self.error(path, str(exc)) from None
+
+
+_ISSUER_KEYS = ("id", "name", "url", "email", "country", "image", "description", "other_identifiers")
+_ACHIEVEMENT_KEYS = (
+    "id",
+    "title",
+    "description",
+    "criteria",
+    "image",
+    "achievement_type",
+    "language",
+    "learning_outcomes",
+    "workload",
+    "level",
+    "assessment",
+    "participation",
+    "quality_assurance",
+    "credit",
+    "prerequisites",
+    "supervision",
+    "grade",
+    "stackability",
+    "expires",
+    "extra",
+)
+
+
+def _issuer(r: _Reader, data: object) -> Issuer:
+    t = r.table(data, "issuer", _ISSUER_KEYS, ("id", "name"))
+    others = []
+    for i, item in enumerate(r.list_of(t.get("other_identifiers", []), "issuer.other_identifiers")):
+        where = f"issuer.other_identifiers[{i}]"
+        o = r.table(item, where, ("identifier", "type"), ("identifier",))
+        others.append(
+            r.make(
+                OtherIdentifier,
+                where,
+                identifier=o["identifier"],
+                identifier_type=o.get("type", "identifier"),
+            )
+        )
+    fields = {k: t.get(k) for k in ("id", "name", "url", "email", "country", "image", "description")}
+    return r.make(Issuer, "issuer", other_identifiers=tuple(others), **fields)
+
+
+def _outcomes(r: _Reader, data: object) -> tuple[LearningOutcome, ...]:
+    out = []
+    for i, item in enumerate(r.list_of(data, "achievement.learning_outcomes")):
+        where = f"achievement.learning_outcomes[{i}]"
+        if isinstance(item, str):
+            out.append(r.make(LearningOutcome, where, statement=item))
+        else:
+            t = r.table(item, where, ("statement", "url", "framework", "code"), ("statement",))
+            out.append(r.make(LearningOutcome, where, **t))
+    return tuple(out)
+
+
+def _simple(
+    r: _Reader,
+    factory: Callable[..., T],
+    data: object,
+    path: str,
+    keys: tuple[str, ...],
+    required: tuple[str, ...] = (),
+) -> T:
+    t = r.table(data, path, keys, required)
+    return r.make(factory, path, **t)
+
+
+def _credit(r: _Reader, data: object) -> Credit:
+    t = r.table(data, "achievement.credit", ("credit_bearing", "counts_toward"), ("credit_bearing",))
+    quals = []
+    for i, item in enumerate(r.list_of(t.get("counts_toward", []), "achievement.credit.counts_toward")):
+        where = f"achievement.credit.counts_toward[{i}]"
+        q = r.table(item, where, ("name", "id", "url", "credits", "credit_system"), ("name",))
+        quals.append(r.make(Qualification, where, **q))
+    return r.make(
+        Credit, "achievement.credit", credit_bearing=t["credit_bearing"], counts_toward=tuple(quals)
+    )
+
+
+def _grade(r: _Reader, data: object) -> GradeScale:
+    path = "achievement.grade"
+    t = r.table(data, path, ("name", "type", "min", "max", "pass", "allowed", "id"), ("name",))
+    return r.make(
+        GradeScale,
+        path,
+        name=t["name"],
+        type=t.get("type", "Result"),
+        min=r.text(t.get("min"), f"{path}.min"),
+        max=r.text(t.get("max"), f"{path}.max"),
+        pass_value=r.text(t.get("pass"), f"{path}.pass"),
+        allowed=tuple(
+            r.text(v, f"{path}.allowed[{i}]") or ""
+            for i, v in enumerate(r.list_of(t.get("allowed", []), f"{path}.allowed"))
+        ),
+        id=t.get("id"),
+    )
+
+
+def _stack(r: _Reader, data: object) -> Stackability:
+    path = "achievement.stackability"
+    t = r.table(data, path, ("built_from", "stacks_into"))
+    parts: dict[str, tuple[StackItem, ...]] = {}
+    for key in ("built_from", "stacks_into"):
+        items = []
+        for i, item in enumerate(r.list_of(t.get(key, []), f"{path}.{key}")):
+            where = f"{path}.{key}[{i}]"
+            items.append(r.make(StackItem, where, **r.table(item, where, ("id", "name"), ("id",))))
+        parts[key] = tuple(items)
+    return r.make(Stackability, path, **parts)
+
+
+def _json_value(r: _Reader, value: object, path: str) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _json_value(r, item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _json_value(r, item, f"{path}[{i}]")
+    elif value is not None and not isinstance(value, str | int | float | bool):
+        raise r.error(path, f"a {type(value).__name__} is not a JSON value; write dates and times as strings")
+
+
+def _extra(r: _Reader, data: object) -> tuple[tuple[str, Any], ...]:
+    t = r.table(data, "achievement.extra", tuple(data) if isinstance(data, Mapping) else ())
+    for key, value in t.items():
+        if not isinstance(key, str) or not key or key.startswith("@"):
+            raise r.error(f"achievement.extra.{key}", "extra keys must be JSON-LD terms, not keywords")
+        _json_value(r, value, f"achievement.extra.{key}")
+    return tuple(sorted(t.items()))
+
+
+def _achievement(r: _Reader, data: object) -> Achievement:
+    t = r.table(data, "achievement", _ACHIEVEMENT_KEYS, ("id", "title", "description"))
+    a = "achievement"
+    kwargs: dict[str, Any] = {
+        k: t.get(k) for k in ("id", "title", "description", "criteria", "image", "language")
+    }
+    if "achievement_type" in t:
+        kwargs["achievement_type"] = t["achievement_type"]
+    if "learning_outcomes" in t:
+        kwargs["learning_outcomes"] = _outcomes(r, t["learning_outcomes"])
+    if "workload" in t:
+        kwargs["workload"] = _simple(
+            r, Workload, t["workload"], f"{a}.workload", ("hours", "credits", "credit_system")
+        )
+    if "level" in t:
+        keys = ("framework", "level", "country", "url")
+        kwargs["level"] = _simple(r, Level, t["level"], f"{a}.level", keys, ("framework", "level"))
+    if "assessment" in t:
+        kwargs["assessment"] = _simple(
+            r, Assessment, t["assessment"], f"{a}.assessment", ("type", "description"), ("type",)
+        )
+    if "participation" in t:
+        kwargs["participation"] = _simple(
+            r, Participation, t["participation"], f"{a}.participation", ("type", "description"), ("type",)
+        )
+    if "quality_assurance" in t:
+        kwargs["quality_assurance"] = _simple(
+            r,
+            QualityAssurance,
+            t["quality_assurance"],
+            f"{a}.quality_assurance",
+            ("body", "url", "framework", "description"),
+            ("body", "url"),
+        )
+    if "credit" in t:
+        kwargs["credit"] = _credit(r, t["credit"])
+    if "prerequisites" in t:
+        kwargs["prerequisites"] = r.strings(t["prerequisites"], f"{a}.prerequisites")
+    if "supervision" in t:
+        kwargs["supervision"] = _simple(
+            r, Supervision, t["supervision"], f"{a}.supervision", ("type", "identity_checked", "description")
+        )
+    if "grade" in t:
+        kwargs["grade"] = _grade(r, t["grade"])
+    if "stackability" in t:
+        kwargs["stackability"] = _stack(r, t["stackability"])
+    if "expires" in t:
+        kwargs["expires"] = r.when(t["expires"], f"{a}.expires")
+    if "extra" in t:
+        kwargs["extra"] = _extra(r, t["extra"])
+    return r.make(Achievement, a, **kwargs)
+
+
+def definition_from_mapping(data: Mapping[str, Any], *, source: str | None = None) -> Definition:
+    """Build a :class:`Definition` from parsed TOML/JSON; ``source`` names the file in errors."""
+    r = _Reader(source)
+    t = r.table(data, "definition", ("issuer", "achievement"), ())
+    for key in ("issuer", "achievement"):
+        if key not in t:
+            raise r.error(key, f"the [{key}] table is required")
+    return Definition(
+        issuer=_issuer(r, t["issuer"]), achievement=_achievement(r, t["achievement"]), source=source
+    )
+
+
+def load_definition(path: str | Path) -> Definition:
+    """Read a ``.toml`` or ``.json`` achievement definition file."""
+    p = Path(path)
+    source = str(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise DefinitionError(f"cannot read the file: {exc.strerror or exc}", source=source) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DefinitionError("is not UTF-8 text", source=source) from None
+    if p.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DefinitionError(
+                f"is not valid JSON: {exc}", source=source, path=f"line {exc.lineno}"
+            ) from None
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise DefinitionError(f"is not valid TOML: {exc}", source=source) from None
+    if not isinstance(data, dict):
+        raise DefinitionError("must hold an object with [issuer] and [achievement]", source=source)
+    return definition_from_mapping(data, source=source)

@@ -1,0 +1,193 @@
+"""JSON Schema validation: the 1EdTech Open Badges 3.0 schemas and microcred's extension schema.
+
+Schemas are packaged and never fetched. Each compiled validator has its own ``referencing.Registry``
+keyed explicitly by the URLs we know the schema under (the 1EdTech achievement and endorsement schemas once
+shared one ``$id``, so a registry keyed by ``$id`` alone could pick the wrong one).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft201909Validator, Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.protocols import Validator
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
+from referencing.jsonschema import DRAFT201909, DRAFT202012
+
+from .errors import SchemaValidationError
+from .loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
+
+__all__ = [
+    "ENDORSEMENT_SCHEMA_URL",
+    "OB_ACHIEVEMENT_SCHEMA_URL",
+    "SchemaIssue",
+    "applicable_schemas",
+    "schema_errors",
+    "validate_credential",
+]
+
+_HERE = Path(__file__).resolve().parent
+_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/schema/"
+
+#: Published URL of the 1EdTech AchievementCredential schema (what ``credentialSchema`` names).
+OB_ACHIEVEMENT_SCHEMA_URL = _PREFIX + "json/ob_v3p0_achievementcredential_schema.json"
+#: Published URL of the 1EdTech EndorsementCredential schema.
+ENDORSEMENT_SCHEMA_URL = _PREFIX + "json/ob_v3p0_endorsementcredential_schema.json"
+
+# name -> (file, every URL that names it). Short names are what SchemaIssue.schema reports.
+_SCHEMAS: dict[str, tuple[Path, tuple[str, ...]]] = {
+    "1edtech-achievementcredential": (
+        _HERE / "jsonschemas" / "achievementcredential.json",
+        (
+            OB_ACHIEVEMENT_SCHEMA_URL,
+            _PREFIX + "json/ob_v3p0_achievementcredential-jsonschema1.json",
+            _PREFIX + "achievementcredential.json",
+        ),
+    ),
+    "1edtech-endorsementcredential": (
+        _HERE / "jsonschemas" / "endorsementcredential.json",
+        (
+            ENDORSEMENT_SCHEMA_URL,
+            _PREFIX + "json/ob_v3p0_endorsementcredential-jsonschema1.json",
+            _PREFIX + "endorsementcredential.json",
+        ),
+    ),
+}
+
+
+def _extension_schema_file() -> Path:
+    packaged = _HERE / "schemas" / "microcred-schema-v1.json"
+    return packaged if packaged.is_file() else Path(__file__).resolve().parents[2] / "schemas" / packaged.name
+
+
+_SCHEMAS["microcred-v1"] = (_extension_schema_file(), (EXTENSION_SCHEMA_URL,))
+_URL_TO_NAME = {url: name for name, (_, urls) in _SCHEMAS.items() for url in urls}
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaIssue:
+    """One schema violation: where (``credentialSubject.achievement.name``), what, and which schema."""
+
+    path: str
+    message: str
+    schema: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message} ({self.schema})"
+
+
+def _no_fetch(uri: str) -> Resource[Any]:
+    raise NoSuchResource(ref=uri)
+
+
+_PROOF_ARRAY = {"type": "array", "items": {"$ref": "#/$defs/Proof"}}
+
+
+def _allow_single_proof(node: Any) -> int:
+    """Let ``proof`` be one object or an array, as VC Data Model 2.0 allows (returns the places changed).
+
+    The packaged 1EdTech build requires an array, which rejects every credential signed with one proof
+    (the 1EdTech validator's own fixtures among them); the published schema and the validator accept both.
+    """
+    changed = 0
+    if isinstance(node, dict):
+        props = node.get("properties")
+        if isinstance(props, dict) and props.get("proof") == _PROOF_ARRAY:
+            props["proof"] = {"oneOf": [{"$ref": "#/$defs/Proof"}, _PROOF_ARRAY]}
+            changed += 1
+        changed += sum(_allow_single_proof(v) for v in node.values())
+    elif isinstance(node, list):
+        changed += sum(_allow_single_proof(v) for v in node)
+    return changed
+
+
+@cache
+def _validator(name: str) -> Validator:
+    path, urls = _SCHEMAS[name]
+    contents = json.loads(path.read_text(encoding="utf-8"))
+    if name.startswith("1edtech-"):
+        _allow_single_proof(contents)
+    is_2020 = "2020-12" in str(contents.get("$schema", ""))
+    spec = DRAFT202012 if is_2020 else DRAFT201909
+    resource = Resource.from_contents(contents, default_specification=spec)
+    keys = {*urls}
+    if isinstance(contents.get("$id"), str):
+        keys.add(contents["$id"])
+    registry: Registry[Any] = Registry(retrieve=_no_fetch).with_resources(
+        (key, resource) for key in sorted(keys)
+    )
+    cls = Draft202012Validator if is_2020 else Draft201909Validator
+    return cls(contents, registry=registry, format_checker=cls.FORMAT_CHECKER)
+
+
+def _path(parts: Any) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(credential)"
+
+
+def _issue(error: ValidationError, schema: str) -> SchemaIssue:
+    if error.context:  # oneOf/anyOf: the branch that came closest says more than "is not valid under any"
+        deeper = best_match(error.context)
+        if deeper is not None:
+            error = deeper
+    message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
+    return SchemaIssue(_path(error.absolute_path), message, schema)
+
+
+def _types(credential: dict[str, Any]) -> list[Any]:
+    t = credential.get("type", [])
+    return t if isinstance(t, list) else [t]
+
+
+def applicable_schemas(credential: dict[str, Any]) -> list[str]:
+    """Names of the packaged schemas ``credential`` is checked against.
+
+    The 1EdTech AchievementCredential schema (EndorsementCredential schema for endorsements) always;
+    microcred's when the credential references it in ``credentialSchema`` or ``@context``; any other
+    packaged schema named in ``credentialSchema``.
+    """
+    names = [
+        "1edtech-endorsementcredential"
+        if "EndorsementCredential" in _types(credential)
+        else "1edtech-achievementcredential"
+    ]
+    refs = credential.get("credentialSchema", [])
+    refs = refs if isinstance(refs, list) else [refs]
+    for ref in refs:
+        name = _URL_TO_NAME.get(ref.get("id")) if isinstance(ref, dict) else None
+        if name and name not in names:
+            names.append(name)
+    contexts = credential.get("@context", [])
+    if isinstance(contexts, list) and EXTENSION_CONTEXT_URL in contexts and "microcred-v1" not in names:
+        names.append("microcred-v1")
+    return names
+
+
+def schema_errors(credential: Any) -> list[SchemaIssue]:
+    """Every violation of every applicable schema, ordered by schema then path (empty list: valid)."""
+    if not isinstance(credential, dict):
+        return [
+            SchemaIssue("(credential)", "a credential must be a JSON object", "1edtech-achievementcredential")
+        ]
+    issues: list[SchemaIssue] = []
+    for name in applicable_schemas(credential):
+        found = [_issue(e, name) for e in _validator(name).iter_errors(credential)]
+        issues.extend(sorted(found, key=lambda i: (i.path, i.message)))
+    return issues
+
+
+def validate_credential(credential: Any) -> None:
+    """Raise :class:`SchemaValidationError` (``path`` = the first error's JSON path) unless valid."""
+    issues = schema_errors(credential)
+    if issues:
+        listing = "; ".join(str(i) for i in issues)
+        count = f"{len(issues)} schema error{'s' if len(issues) > 1 else ''}"
+        raise SchemaValidationError(f"{count}: {listing}", path=issues[0].path)
