@@ -12,10 +12,10 @@ from typing import Any
 from .errors import JsonLdError
 
 __all__ = [
-    "DocumentLoader",
     "EXTENSION_CONTEXT_URL",
     "EXTENSION_NS",
     "EXTENSION_SCHEMA_URL",
+    "DocumentLoader",
     "default_loader",
     "known_context_urls",
 ]
@@ -29,7 +29,7 @@ _HERE = Path(__file__).resolve().parent
 
 
 def package_data_dir(name: str) -> Path:
-    """A top-level project folder shipped inside the wheel (``schemas``, ``examples``), or the source tree's."""
+    """A project folder shipped in the wheel (``schemas``, ``examples``), or the source tree's."""
     packaged = _HERE / name
     if packaged.is_dir():
         return packaged
@@ -55,7 +55,9 @@ def _parsed(url: str) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:  # a broken install, not a user error
-        raise JsonLdError(f"packaged context for {url} cannot be read: {exc}", code="jsonld.context_unreadable") from exc
+        raise JsonLdError(
+            f"packaged context for {url} cannot be read: {exc}", code="jsonld.context_unreadable"
+        ) from exc
 
 
 def known_context_urls() -> frozenset[str]:

@@ -12,7 +12,7 @@ import click
 from ..builder import build_credential
 from ..canonical import expand
 from ..definition import load_definition
-from ..errors import DefinitionError, InputError, JsonLdError, SchemaValidationError
+from ..errors import DefinitionError, JsonLdError, SchemaValidationError
 from ..inspection import credential_elements, elements_text
 from ..model import Evidence, Recipient, Result
 from ..schema import validate_credential
@@ -21,18 +21,17 @@ __all__ = ["COMMANDS", "build", "inspect", "read_credential"]
 
 
 def read_credential(path: str) -> dict[str, Any]:
-    """Read a credential file (JSON). The one place ``inspect`` reads input, so it can be swapped."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", source=path) from None
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"is not a JSON credential: {exc}", source=path) from None
-    if not isinstance(data, dict):
-        raise InputError("is not a JSON credential (expected an object)", source=path)
-    return data
+    """Read a credential for ``inspect``: JSON, a compact JWT, a baked PNG/SVG, an https URL, or - (stdin)."""
+    import sys
+
+    from ..reader import read_credential as read_any
+    from ..vc_jwt import read_jwt
+
+    source: Any = sys.stdin.buffer.read() if path == "-" else path
+    read = read_any(source, name=path)
+    if read.credential is not None:
+        return read.credential
+    return read_jwt(read.jwt or "").credential
 
 
 def _when(value: str | None, option: str) -> datetime | None:

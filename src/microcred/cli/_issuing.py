@@ -1,0 +1,463 @@
+"""Commands that sign, issue and verify: sign, issue, verify, demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import MicrocredError
+from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, fail
+
+_VERIFY_SUFFIXES = {".json", ".jsonld", ".jwt", ".png", ".svg", ".txt"}
+
+
+def _parse_resources(pairs: tuple[str, ...]) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for pair in pairs:
+        url, sep, file = pair.partition("=")
+        if not sep or not url or not file:
+            fail(f"--resource wants URL=FILE, got {pair!r}")
+        path = Path(file)
+        if not path.is_file():
+            fail(f"--resource {url}: no such file {file!r}")
+        out[url] = path
+    return out
+
+
+def _parse_time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    text = value[:-1] + "+00:00" if value.endswith("Z") else value
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} {value!r} is not an ISO 8601 date-time (e.g. 2026-01-31T12:00:00Z)")
+    if parsed.tzinfo is None:
+        fail(f"{option} {value!r} has no timezone; add Z or an offset such as +01:00")
+    return parsed
+
+
+def _expand_inputs(inputs: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for item in inputs:
+        path = Path(item)
+        if item != "-" and path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in _VERIFY_SUFFIXES)
+            if not files:
+                fail(f"{item}: the folder holds no .json, .jwt, .png or .svg files")
+            out.extend(str(p) for p in files)
+        else:
+            out.append(item)
+    return out
+
+
+def _source(item: str) -> Any:
+    if item == "-":
+        return sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    if item.startswith(("https://", "http://")):
+        return item
+    return Path(item)
+
+
+@click.command("verify")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("--json", "as_json", is_flag=True, help="Print the report(s) as JSON.")
+@click.option("--recipient", metavar="ID", help="Also check the credential was issued to this email or DID.")
+@click.option(
+    "--resource",
+    "resources",
+    multiple=True,
+    metavar="URL=FILE",
+    help="Answer URL from a local file instead of the network (repeatable).",
+)
+@click.option(
+    "--trust-key",
+    "trust_keys",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    metavar="KEY.json",
+    help="Accept this public key as bound to its controller (repeatable).",
+)
+@click.option("--offline", is_flag=True, help="Never use the network; only --resource files answer URLs.")
+@click.option(
+    "--allow-unchecked-status",
+    is_flag=True,
+    help="Pass a credential whose status list could not be fetched (reported as a warning).",
+)
+@click.option("--now", "now_text", metavar="DATETIME", help="Check validity at this time instead of now.")
+def verify_cmd(
+    inputs: tuple[str, ...],
+    as_json: bool,
+    recipient: str | None,
+    resources: tuple[str, ...],
+    trust_keys: tuple[str, ...],
+    offline: bool,
+    allow_unchecked_status: bool,
+    now_text: str | None,
+) -> None:
+    """Verify credentials: JSON, JWT, baked PNG/SVG, an https URL, a folder, or - for stdin.
+
+    \b
+    Examples:
+      microcred verify badge.png
+      microcred verify --json credential.json
+      microcred verify --resource https://example.edu/did.json=did.json cred.jwt
+      microcred verify applicants/            # one line per file, then a summary
+
+    Exit 0 when every input verified, 1 when any did not, 2 when an input could not be read.
+    """
+    from ..fetch import Fetcher
+    from ..keys import load_key
+    from ..verify import verify
+
+    fetcher = Fetcher(resources=_parse_resources(resources), allow_network=not offline)
+    trusted = [load_key(Path(p)).public() for p in trust_keys]
+    now = _parse_time(now_text, "--now")
+    items = _expand_inputs(inputs)
+    results: list[dict[str, Any]] = []
+    worst = EXIT_OK
+    texts: list[str] = []
+    for item in items:
+        try:
+            report = verify(
+                _source(item),
+                fetch=fetcher,
+                now=now,
+                recipient=recipient,
+                trusted_keys=trusted,
+                allow_unchecked_status=allow_unchecked_status,
+            )
+        except MicrocredError as exc:
+            worst = EXIT_USAGE
+            results.append(
+                {"input": item, "verified": False, "error": {"code": exc.code, "message": str(exc)}}
+            )
+            texts.append(f"UNREADABLE    {item}  — {exc}")
+            continue
+        if not report.verified and worst == EXIT_OK:
+            worst = EXIT_INVALID
+        data = report.to_dict()
+        data["input"] = item
+        results.append(data)
+        texts.append(
+            report.to_text()
+            if len(items) == 1
+            else report.summary_line().replace(report.source or "", item, 1)
+        )
+    if as_json:
+        payload: Any = (
+            results[0]
+            if len(items) == 1
+            else {
+                "results": results,
+                "summary": {"inputs": len(items), "verified": sum(1 for r in results if r.get("verified"))},
+            }
+        )
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+    else:
+        for text in texts:
+            click.echo(text)
+        if len(items) > 1:
+            ok = sum(1 for r in results if r.get("verified"))
+            click.echo(f"\n{ok} of {len(items)} verified")
+    if worst == EXIT_USAGE and len(items) == 1 and not as_json:
+        # the single unreadable input was already printed; say it on stderr too for scripts
+        click.echo(f"error: {results[0]['error']['message']}", err=True)
+    sys.exit(worst)
+
+
+def load_signing_key(path: str, passphrase_env: str | None) -> Any:
+    """Load a private key file, reading its passphrase from an environment variable when given."""
+    import os
+
+    from ..errors import KeyFormatError
+    from ..keys import load_key
+
+    passphrase = None
+    if passphrase_env:
+        passphrase = os.environ.get(passphrase_env)
+        if passphrase is None:
+            fail(f"--passphrase-env {passphrase_env}: that environment variable is not set")
+    try:
+        key = load_key(Path(path), passphrase=passphrase)
+    except KeyFormatError as exc:
+        if passphrase is None and "passphrase" in str(exc).lower() and sys.stdin.isatty():
+            key = load_key(Path(path), passphrase=click.prompt("Key passphrase", hide_input=True))
+        else:
+            raise
+    if not key.has_private:
+        fail(f"{path}: this key file holds only a public key; signing needs the private key")
+    return key
+
+
+def write_output(text: str, out: str | None) -> None:
+    """Write ``text`` to ``out`` atomically (or to stdout when ``out`` is None or -)."""
+    if out in (None, "-"):
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    from ..files import write_atomic
+
+    write_atomic(Path(out), text.encode("utf-8"))
+    click.echo(f"wrote {out}", err=True)
+
+
+_FORMAT = click.Choice(["di", "jwt"])
+_SUITES = click.Choice(["eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019"])
+
+
+@click.command("sign")
+@click.argument("unsigned", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--key", "key_path", required=True, type=click.Path(dir_okay=False), help="Issuer private key file."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=_FORMAT,
+    default="di",
+    show_default=True,
+    help="di: Data Integrity proof in the JSON; jwt: a VC-JWT.",
+)
+@click.option(
+    "--cryptosuite",
+    type=_SUITES,
+    default=None,
+    help="Data Integrity suite (default: eddsa-rdfc-2022 for Ed25519, ecdsa-rdfc-2019 for P-256).",
+)
+@click.option(
+    "--created", metavar="DATETIME", help="Proof time (ISO 8601 with timezone), for reproducible runs."
+)
+@click.option(
+    "--passphrase-env", metavar="VAR", help="Read the key passphrase from this environment variable."
+)
+@click.option("-o", "--output", "out", metavar="OUT", help="Write here instead of stdout.")
+def sign_cmd(
+    unsigned: str,
+    key_path: str,
+    fmt: str,
+    cryptosuite: str | None,
+    created: str | None,
+    passphrase_env: str | None,
+    out: str | None,
+) -> None:
+    """Sign a credential built elsewhere (e.g. by `microcred build`).
+
+    \b
+    Example:
+      microcred build --achievement examples/data-stewardship.toml --recipient learner@example.org -o u.json
+      microcred sign --key issuer-key.json --created 2026-01-01T00:00:00Z u.json -o signed.json
+    """
+    from ..issue import sign
+    from ..reader import read_credential
+
+    key = load_signing_key(key_path, passphrase_env)
+    read = read_credential(_source(unsigned), name=unsigned)
+    if read.credential is None:
+        fail(f"{unsigned}: expected an unsigned JSON credential, found a {read.kind}")
+    when = _parse_time(created, "--created")
+    suite = cryptosuite or _default_suite(key)
+    issued = sign(read.credential, key, format=fmt, cryptosuite=suite, created=when, now=when)  # type: ignore[arg-type]
+    write_output(issued.serialize(), out)
+
+
+def _default_suite(key: Any) -> str:
+    if key.algorithm == "P-256":
+        return "ecdsa-rdfc-2019"
+    if key.algorithm == "RSA":
+        fail("RSA keys sign VC-JWTs only (RS256); use --format jwt")
+    return "eddsa-rdfc-2022"
+
+
+@click.command("issue")
+@click.option(
+    "--key", "key_path", required=True, type=click.Path(dir_okay=False), help="Issuer private key file."
+)
+@click.option(
+    "--achievement",
+    "achievement",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Achievement definition (.toml or .json).",
+)
+@click.option("--recipient", metavar="EMAIL|DID", help="One learner: an email (stored hashed) or a DID/URI.")
+@click.option("--name", metavar="NAME", help="The learner's display name (with --recipient).")
+@click.option("--grade", metavar="GRADE", help="The learner's grade (with --recipient).")
+@click.option(
+    "--cohort", type=click.Path(dir_okay=False), help="A CSV with one learner per row (see docs/cohorts.md)."
+)
+@click.option("--out-dir", type=click.Path(file_okay=False), help="Where a cohort's credentials go.")
+@click.option(
+    "--format",
+    "fmt",
+    type=_FORMAT,
+    default="di",
+    show_default=True,
+    help="di: Data Integrity proof in the JSON; jwt: a VC-JWT.",
+)
+@click.option(
+    "--cryptosuite", type=_SUITES, default=None, help="Data Integrity suite (default from the key type)."
+)
+@click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False),
+    help="Record in this ledger (SQLite) and add a revocation status entry.",
+)
+@click.option("--status-url", metavar="URL", help="Base https URL where the status lists will be published.")
+@click.option(
+    "--bake",
+    "bake_path",
+    type=click.Path(dir_okay=False),
+    help="Also bake the credential into this PNG/SVG badge image.",
+)
+@click.option(
+    "--on-error",
+    type=click.Choice(["stop", "skip"]),
+    default="stop",
+    show_default=True,
+    help="Cohort: stop at a bad row, or report it and go on.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Cohort: signing processes (default: all cores).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Cohort: print the summary as JSON.")
+@click.option(
+    "--created", metavar="DATETIME", help="Issue time (ISO 8601 with timezone), for reproducible runs."
+)
+@click.option(
+    "--passphrase-env", metavar="VAR", help="Read the key passphrase from this environment variable."
+)
+@click.option("-o", "--output", "out", metavar="OUT", help="Single learner: write here instead of stdout.")
+def issue_cmd(
+    key_path: str,
+    achievement: str,
+    recipient: str | None,
+    name: str | None,
+    grade: str | None,
+    cohort: str | None,
+    out_dir: str | None,
+    fmt: str,
+    cryptosuite: str | None,
+    ledger_path: str | None,
+    status_url: str | None,
+    bake_path: str | None,
+    on_error: str,
+    workers: int | None,
+    as_json: bool,
+    created: str | None,
+    passphrase_env: str | None,
+    out: str | None,
+) -> None:
+    """Build and sign a credential for one learner, or for a whole cohort from a CSV.
+
+    The issuer's id comes from the key (its did:key, or the did:web / https issuer it names).
+
+    \b
+    Examples:
+      microcred issue --key issuer-key.json --achievement examples/university-data-science.toml \\
+          --recipient learner@example.org -o learner.json
+      microcred issue --key issuer-key.json --achievement ach.toml --recipient did:example:123 --format jwt
+      microcred issue --key issuer-key.json --achievement ach.toml --cohort cohort.csv --out-dir out/ \\
+          --ledger issuer.db --status-url https://uni.example/status
+    """
+    from ..definition import load_definition
+    from ..issue import issue
+
+    key = load_signing_key(key_path, passphrase_env)
+    when = _parse_time(created, "--created")
+    suite = cryptosuite or (_default_suite(key) if fmt == "di" else "eddsa-rdfc-2022")
+    if cohort:
+        if recipient or name or grade or out:
+            fail("--cohort issues from the CSV; leave out --recipient, --name, --grade and -o")
+        if not out_dir:
+            fail("--cohort needs --out-dir for the credential files")
+        from ..cohort import run_cohort_command
+
+        code = run_cohort_command(
+            achievement,
+            cohort,
+            key,
+            out_dir,
+            ledger_path=ledger_path,
+            status_base_url=status_url,
+            format=fmt,
+            bake_path=bake_path,  # type: ignore[arg-type]
+            on_error=on_error,
+            workers=workers,
+            json_output=as_json,
+            now=when,
+        )  # type: ignore[arg-type]
+        sys.exit(code)
+    if not recipient:
+        fail("say who receives it: --recipient EMAIL|DID (or --cohort CSV for many)")
+    from ..model import Recipient
+
+    definition = load_definition(achievement)
+    learner = Recipient.parse(recipient, name)
+    options: dict[str, Any] = {}
+    if grade:
+        options["result"] = grade
+    ledger = None
+    if ledger_path:
+        from ..ledger import Ledger
+
+        ledger = Ledger.open(ledger_path)
+    try:
+        issued = issue(
+            definition,
+            learner,
+            key,
+            format=fmt,
+            cryptosuite=suite,
+            ledger=ledger,  # type: ignore[arg-type]
+            status_base_url=status_url,
+            now=when,
+            build_options=options,
+        )
+    finally:
+        if ledger is not None:
+            ledger.close()
+    text = issued.serialize()
+    if bake_path:
+        from ..baking import bake
+
+        image = Path(bake_path).read_bytes()
+        baked = bake(image, issued.jwt if issued.jwt else dict(issued.credential))
+        target = out or f"{Path(bake_path).stem}-baked{Path(bake_path).suffix}"
+        from ..files import write_atomic
+
+        write_atomic(Path(target), baked)
+        click.echo(f"baked {issued.id} into {target}", err=True)
+        return
+    write_output(text, out)
+
+
+@click.command("demo")
+@click.option("--keep", type=click.Path(file_okay=False), help="Keep the demo files in this folder.")
+def demo_cmd(keep: str | None) -> None:
+    """Issue and verify an example micro-credential with a throwaway issuer.
+
+    Generates a key, issues the example credential as a Data Integrity credential and as a VC-JWT,
+    records both in a ledger, bakes one into a badge image, verifies everything offline, shows the
+    employer's view, then revokes one and shows that verification now says so.
+
+    \b
+    Example:
+      microcred demo
+      microcred demo --keep demo-out/
+    """
+    from ..demo import run_demo
+
+    ok = run_demo(keep=Path(keep) if keep else None, echo=click.echo)
+    sys.exit(EXIT_OK if ok else EXIT_INVALID)
+
+
+COMMANDS = [demo_cmd, issue_cmd, sign_cmd, verify_cmd]

@@ -1,0 +1,159 @@
+"""issue(): build, sign and (optionally) record one credential; sign(): sign one built elsewhere."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from .errors import MicrocredError, ProofError
+from .loader import DocumentLoader
+
+__all__ = ["Format", "IssuedCredential", "issue", "sign"]
+
+Format = Literal["di", "jwt"]
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    """A signed credential: the JSON-LD document (with its proof, or as carried by the JWT) and the JWT."""
+
+    credential: Mapping[str, Any]
+    format: Format
+    jwt: str | None = None
+
+    @property
+    def id(self) -> str:
+        """The credential's id (``urn:uuid:…``)."""
+        return str(self.credential.get("id", ""))
+
+    def serialize(self) -> str:
+        """The text to deliver: pretty JSON for a Data Integrity credential, the compact JWT otherwise."""
+        if self.format == "jwt":
+            assert self.jwt is not None
+            return self.jwt
+        return json.dumps(self.credential, indent=2, ensure_ascii=False) + "\n"
+
+    @property
+    def suffix(self) -> str:
+        """The usual file suffix: ``.json`` or ``.jwt``."""
+        return ".jwt" if self.format == "jwt" else ".json"
+
+
+def _check_issuer(credential: Mapping[str, Any], key: Any) -> None:
+    issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    if issuer_id != key.controller:
+        raise ProofError(
+            f"the key belongs to {key.controller!r} but the credential's issuer is {issuer_id!r}; "
+            "a verifier would reject it",
+            path="issuer.id",
+            code="proof.issuer_mismatch",
+        )
+
+
+def sign(
+    credential: Mapping[str, Any],
+    key: Any,
+    *,
+    format: Format = "di",
+    cryptosuite: str = "eddsa-rdfc-2022",
+    created: datetime | str | None = None,
+    loader: DocumentLoader | None = None,
+    now: datetime | None = None,
+) -> IssuedCredential:
+    """Sign a built credential with ``key`` as a Data Integrity proof (``di``) or a VC-JWT (``jwt``).
+
+    The key's controller must be the credential's issuer. An existing proof is refused.
+    """
+    if not key.has_private:
+        raise ProofError(
+            "the key has no private part; signing needs the issuer's private key", code="key.public_only"
+        )
+    if "proof" in credential:
+        raise ProofError("the credential already carries a proof", path="proof", code="proof.already_signed")
+    _check_issuer(credential, key)
+    if format == "jwt":
+        from .vc_jwt import sign_jwt
+
+        token = sign_jwt(dict(credential), key, now=now)
+        return IssuedCredential(dict(credential), "jwt", token)
+    if format != "di":
+        raise MicrocredError(f"unknown format {format!r}: use 'di' or 'jwt'", code="usage.format")
+    from .suites import sign_proof
+
+    signed = sign_proof(dict(credential), key, cryptosuite=cryptosuite, created=created or now, loader=loader)
+    return IssuedCredential(signed, "di")
+
+
+def issue(
+    definition: Any,
+    recipient: Any,
+    key: Any,
+    *,
+    format: Format = "di",
+    cryptosuite: str = "eddsa-rdfc-2022",
+    ledger: Any | None = None,
+    status_base_url: str | None = None,
+    suspension: bool = False,
+    row_key: str | None = None,
+    now: datetime | None = None,
+    created: datetime | str | None = None,
+    loader: DocumentLoader | None = None,
+    build_options: Mapping[str, Any] | None = None,
+    new_id: Callable[[], str] | None = None,
+) -> IssuedCredential:
+    """Build a credential for ``recipient``, sign it with ``key`` and record it in ``ledger``.
+
+    The issuer's id comes from the key (its did:key, or the did:web / https issuer the key names). With a
+    ledger, a status index is allocated and the credential recorded in one transaction before the signed
+    credential is returned (``status_base_url`` says where the issuer publishes its status lists).
+    """
+    import uuid
+
+    from .builder import build_credential
+
+    now = now or datetime.now(UTC)
+    credential_id = (new_id or (lambda: f"urn:uuid:{uuid.uuid4()}"))()
+    options = dict(build_options or {})
+    options.setdefault("now", now)
+    options["credential_id"] = credential_id
+    credential = build_credential(definition, recipient, issuer_id=key.controller, **options)
+    if ledger is None:
+        return sign(
+            credential,
+            key,
+            format=format,
+            cryptosuite=cryptosuite,
+            created=created or now,
+            loader=loader,
+            now=now,
+        )
+    base = status_base_url or _default_status_base(credential)
+    issued, _reservation = ledger.issue(
+        credential,
+        sign=lambda doc: sign(
+            doc, key, format=format, cryptosuite=cryptosuite, created=created or now, loader=loader, now=now
+        ),
+        document_of=lambda done: done.serialize(),
+        format=format,
+        status_list_base_url=base,
+        suspension=suspension,
+        row_key=row_key,
+    )
+    return issued
+
+
+def _default_status_base(credential: Mapping[str, Any]) -> str:
+    issuer = credential.get("issuer")
+    url = issuer.get("url") if isinstance(issuer, Mapping) else None
+    if isinstance(url, str) and url.startswith("https://"):
+        return url.rstrip("/") + "/credentials/status"
+    raise MicrocredError(
+        "issuing into a ledger needs the https:// base URL where the status lists will be published "
+        "(status_base_url=, or --status-url); the issuer has no https url to derive it from",
+        path="status_base_url",
+        code="usage.status_url",
+    )

@@ -1,0 +1,130 @@
+"""Read what an employer hands in: a JSON credential, a compact JWT, a baked PNG or SVG, a file or a URL."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import InputError
+
+__all__ = ["MAX_INPUT_BYTES", "ReadCredential", "read_credential"]
+
+#: The largest input read as a credential (a baked image included).
+MAX_INPUT_BYTES = 16 * 1024 * 1024
+
+Kind = Literal["json", "jwt", "png", "svg"]
+
+
+@dataclass(frozen=True)
+class ReadCredential:
+    """What was read: its kind, the credential (JSON-LD) or the compact JWT, and a name for reports."""
+
+    kind: Kind
+    credential: dict[str, Any] | None
+    jwt: str | None
+    name: str
+
+
+def _looks_like_jwt(text: str) -> bool:
+    parts = text.split(".")
+    return len(parts) == 3 and all(parts[:2]) and all(c.isalnum() or c in "-_." for c in text)
+
+
+def _from_bytes(data: bytes, name: str) -> ReadCredential:
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"input is larger than {MAX_INPUT_BYTES} bytes", source=name)
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return _from_image(data, name, "png")
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<"):
+        return _from_image(data, name, "svg")
+    try:
+        text = data.decode("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text, a PNG or an SVG", source=name) from None
+    if text.startswith("{"):
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"not valid JSON ({exc})", source=name) from None
+        if not isinstance(doc, dict):
+            raise InputError("a credential must be a JSON object", source=name)
+        return ReadCredential("json", doc, None, name)
+    if text.startswith('"') and text.endswith('"'):  # a JWT stored as a JSON string
+        try:
+            text = json.loads(text)
+        except ValueError:
+            pass
+    if isinstance(text, str) and _looks_like_jwt(text):
+        return ReadCredential("jwt", None, text, name)
+    raise InputError("neither a JSON credential, a compact JWT, a PNG nor an SVG", source=name)
+
+
+def _from_image(data: bytes, name: str, kind: Literal["png", "svg"]) -> ReadCredential:
+    from .baking import unbake
+    from .errors import BakingError
+
+    try:
+        baked = unbake(data)
+    except BakingError as exc:
+        raise InputError(exc.message, source=name, code=exc.code) from None
+    if baked.version != "3.0":
+        raise InputError(
+            "this image holds an Open Badges 2.0 assertion, not an Open Badges 3.0 credential; "
+            "microcred verifies Open Badges 3.0 only (see `microcred unbake` to read it)",
+            source=name,
+            code="input.ob2_assertion",
+        )
+    if baked.jwt is not None:
+        return ReadCredential(kind, None, baked.jwt, name)
+    return ReadCredential(kind, dict(baked.credential or {}), None, name)
+
+
+def read_credential(
+    source: Mapping[str, Any] | str | bytes | os.PathLike[str],
+    *,
+    fetch: Callable[[str], bytes] | None = None,
+    name: str | None = None,
+) -> ReadCredential:
+    """Read ``source`` as a credential.
+
+    A mapping is a JSON-LD credential; bytes are a file's content; a ``str`` is an ``https://`` URL
+    (fetched with ``fetch``), JSON text, a compact JWT, or a file path. Raises InputError when it is none.
+    """
+    if isinstance(source, Mapping):
+        return ReadCredential("json", dict(source), None, name or "credential")
+    if isinstance(source, bytes):
+        return _from_bytes(source, name or "input")
+    if isinstance(source, os.PathLike):
+        path = Path(source)
+        return _from_bytes(_read_file(path), name or str(path))
+    if isinstance(source, str):
+        text = source.strip()
+        if text.startswith(("https://", "http://")):
+            if fetch is None:
+                from .fetch import Fetcher
+
+                fetch = Fetcher(max_bytes=MAX_INPUT_BYTES)
+            return _from_bytes(fetch(text), name or text)
+        if text.startswith("{") or _looks_like_jwt(text):
+            return _from_bytes(text.encode("utf-8"), name or "input")
+        return _from_bytes(_read_file(Path(source)), name or source)
+    raise InputError(f"cannot read a credential from a {type(source).__name__}")
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            raise InputError(f"file is larger than {MAX_INPUT_BYTES} bytes", source=str(path))
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", source=str(path), code="input.not_found") from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a file", source=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", source=str(path)) from None

@@ -1,0 +1,114 @@
+"""The verification report: named checks first, text for people second. No crypto here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["CHECK_IDS", "REQUIRED_CHECKS", "Check", "CheckStatus", "VerificationReport"]
+
+CheckStatus = Literal["passed", "failed", "warning", "skipped"]
+
+#: Every check a report can hold, in the order they run.
+CHECK_IDS: tuple[str, ...] = (
+    "parse",
+    "context",
+    "schema",
+    "proof",
+    "issuer_key",
+    "validity",
+    "status",
+    "recipient",
+    "endorsements",
+)
+#: A report is verified only if none of these was skipped (and nothing failed).
+REQUIRED_CHECKS: frozenset[str] = frozenset(
+    {"parse", "context", "schema", "proof", "issuer_key", "validity", "status"}
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named check: its id, outcome, a sentence for people, and details for programs."""
+
+    id: str
+    status: CheckStatus
+    message: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out: dict[str, Any] = {"id": self.id, "status": self.status, "message": self.message}
+        if self.details:
+            out["details"] = dict(self.details)
+        return out
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """What verify() found: ``verified`` is true only when no check failed and none required was skipped."""
+
+    checks: tuple[Check, ...]
+    format: str | None = None
+    source: str | None = None
+    credential: Mapping[str, Any] | None = None
+    elements: Mapping[str, Any] | None = None
+
+    @property
+    def verified(self) -> bool:
+        """True when no check failed and no required check was skipped or missing."""
+        seen = {c.id: c for c in self.checks}
+        if any(c.status == "failed" for c in self.checks):
+            return False
+        return all(cid in seen and seen[cid].status != "skipped" for cid in REQUIRED_CHECKS)
+
+    def check(self, check_id: str) -> Check | None:
+        """The check with ``check_id``, or None if it did not run."""
+        return next((c for c in self.checks if c.id == check_id), None)
+
+    @property
+    def failed(self) -> tuple[Check, ...]:
+        """The checks that failed."""
+        return tuple(c for c in self.checks if c.status == "failed")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: verified, format, source, checks, and the micro-credential elements."""
+        return {
+            "verified": self.verified,
+            "format": self.format,
+            "source": self.source,
+            "credential_id": (self.credential or {}).get("id") if self.credential else None,
+            "checks": [c.to_dict() for c in self.checks],
+            "elements": dict(self.elements) if self.elements is not None else None,
+        }
+
+    def summary_line(self) -> str:
+        """One line: verdict, source and, when not verified, the first failed check."""
+        name = self.source or "credential"
+        if self.verified:
+            title = (self.elements or {}).get("title")
+            return f"VERIFIED      {name}" + (f"  ({title})" if title else "")
+        reasons = "; ".join(f"{c.id}: {c.message}" for c in self.failed) or "a required check did not run"
+        return f"NOT VERIFIED  {name}  — {reasons}"
+
+    def to_text(self) -> str:
+        """The report for a person: the verdict first, then what was learned, then each check."""
+        from .inspection import elements_text
+
+        lines = []
+        if self.verified:
+            lines.append("✔ VERIFIED — this credential is authentic, unaltered and currently valid.")
+        else:
+            lines.append("✘ NOT VERIFIED — do not rely on this credential (reasons below).")
+        if self.source:
+            lines.append(f"  Source: {self.source}" + (f" ({self.format})" if self.format else ""))
+        lines.append("")
+        if self.elements is not None:
+            lines.append(elements_text(self.elements))
+            lines.append("")
+        lines.append("Checks:")
+        marks = {"passed": "✔", "failed": "✘", "warning": "!", "skipped": "–"}
+        for c in self.checks:
+            lines.append(f"  {marks[c.status]} {c.id:<13} {c.status:<8} {c.message}")
+        return "\n".join(lines)
