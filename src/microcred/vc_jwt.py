@@ -1,0 +1,310 @@
+"""VC-JWT as Open Badges 3.0 defines it: a compact JWS whose payload is the credential itself plus
+``iss``, ``jti``, ``sub``, ``nbf``, ``exp`` (and ``iat``); header ``alg``, ``kid``, ``typ: JWT``.
+
+RS256 and ES256 (and ES384) go through python-jose with explicit algorithms; EdDSA (which python-jose
+lacks) is the same JWS steps around ``cryptography``'s Ed25519. The verifier takes the algorithm from
+the resolved key, never from the token: ``none``, HMAC, and any ``alg`` that does not match the key are
+refused with a reason. The legacy VCDM 1.1 shape (a ``vc`` claim) is read too.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from cryptography.hazmat.primitives import serialization
+
+from .dids import ResolvedKey
+from .errors import DidError, FetchError, InputError, JwtError, KeyFormatError
+from .keys import IssuerKey
+from .multibase import b64url_decode, b64url_encode
+from .suites.signatures import sign_bytes, verify_bytes
+
+__all__ = ["JWT_CLAIMS", "MAX_TOKEN_CHARS", "JwtParts", "JwtResult", "read_jwt", "sign_jwt", "verify_jwt"]
+
+#: Registered JWT claims taken off the payload to get the bare credential back.
+JWT_CLAIMS: Final = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
+#: Longest token read (a baked credential with an image stays far below this).
+MAX_TOKEN_CHARS: Final = 2_000_000
+_ALG_FOR_KEY: Final = {"Ed25519": "EdDSA", "P-256": "ES256", "P-384": "ES384", "RSA": "RS256"}
+
+
+@dataclass(frozen=True)
+class JwtParts:
+    """A compact JWS taken apart (nothing verified)."""
+
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    credential: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class JwtResult:
+    """The outcome of :func:`verify_jwt`; ``reason`` is ``"ok"`` or why not."""
+
+    verified: bool
+    credential: dict[str, Any] | None
+    header: dict[str, Any]
+    key: ResolvedKey | None
+    reason: str
+
+
+def _parse_time(value: Any, what: str) -> datetime:
+    if not isinstance(value, str):
+        raise JwtError(f"{what} must be a date-time string", path=what)
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise JwtError(f"{what} {value!r} is not an ISO 8601 date-time", path=what) from None
+    if parsed.tzinfo is None:
+        raise JwtError(f"{what} {value!r} has no time zone", path=what)
+    return parsed
+
+
+def _epoch(value: Any, what: str) -> int:
+    return int(_parse_time(value, what).timestamp())
+
+
+def _iso(seconds: Any) -> str:
+    return datetime.fromtimestamp(int(seconds), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _issuer_id(credential: Mapping[str, Any]) -> str | None:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, str):
+        return issuer
+    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
+        return issuer["id"]
+    return None
+
+
+def _subject_id(credential: Mapping[str, Any]) -> str | None:
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, list) and len(subject) == 1:
+        subject = subject[0]
+    if isinstance(subject, Mapping) and isinstance(subject.get("id"), str):
+        return subject["id"]
+    return None
+
+
+def _start(credential: Mapping[str, Any]) -> tuple[str, Any]:
+    return (
+        ("validFrom", credential["validFrom"])
+        if "validFrom" in credential
+        else ("issuanceDate", credential.get("issuanceDate"))
+    )
+
+
+def _end(credential: Mapping[str, Any]) -> tuple[str, Any]:
+    return (
+        ("validUntil", credential["validUntil"])
+        if "validUntil" in credential
+        else ("expirationDate", credential.get("expirationDate"))
+    )
+
+
+def _json_b64(value: Mapping[str, Any]) -> str:
+    return b64url_encode(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def sign_jwt(credential: dict[str, Any], key: IssuerKey, *, now: datetime | None = None) -> str:
+    """A compact VC-JWT of ``credential`` signed by ``key`` (RS256, ES256 or EdDSA by key type).
+
+    Payload: the credential plus ``iss`` (issuer id), ``jti`` (id), ``sub`` (credentialSubject.id),
+    ``nbf`` (validFrom), ``exp`` (validUntil) and ``iat`` (``now``, default the current time).
+    """
+    if not isinstance(credential, dict):
+        raise JwtError("the credential must be a JSON object")
+    if key.private_key is None:
+        raise JwtError(f"key {key.key_id} has no private part: it cannot sign", code="jwt.no_private_key")
+    issuer = _issuer_id(credential)
+    if not issuer:
+        raise JwtError("the credential has no issuer id for 'iss'", path="issuer")
+    start_name, start = _start(credential)
+    if start is None:
+        raise JwtError("the credential has no validFrom for 'nbf'", path="validFrom")
+    payload = copy.deepcopy(credential)
+    payload["iss"] = issuer
+    if isinstance(credential.get("id"), str):
+        payload["jti"] = credential["id"]
+    subject = _subject_id(credential)
+    if subject:
+        payload["sub"] = subject
+    payload["nbf"] = _epoch(start, start_name)
+    end_name, end = _end(credential)
+    if end is not None:
+        payload["exp"] = _epoch(end, end_name)
+    issued_at = now or datetime.now(UTC)
+    if issued_at.tzinfo is None:
+        raise JwtError("now must be timezone-aware")
+    payload["iat"] = int(issued_at.timestamp())
+    alg = key.jws_algorithm
+    header = {"alg": alg, "kid": key.key_id, "typ": "JWT"}
+    if alg == "EdDSA":
+        signing_input = f"{_json_b64(header)}.{_json_b64(payload)}".encode("ascii")
+        return (
+            signing_input.decode("ascii")
+            + "."
+            + b64url_encode(sign_bytes(key.private_key, "Ed25519", signing_input))
+        )
+    from jose import jws
+
+    pem = key.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    token = jws.sign(body, pem, headers={"kid": key.key_id, "typ": "JWT"}, algorithm=alg)
+    return token if isinstance(token, str) else token.decode("ascii")
+
+
+def _credential_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    vc = payload.get("vc")
+    if isinstance(vc, Mapping):  # VCDM 1.1 shape: claims stand for credential properties
+        credential = copy.deepcopy(dict(vc))
+        iss = payload.get("iss")
+        if isinstance(iss, str):
+            issuer = credential.get("issuer")
+            if issuer is None:
+                credential["issuer"] = iss
+            elif isinstance(issuer, dict) and "id" not in issuer:
+                issuer["id"] = iss
+        if "nbf" in payload and "issuanceDate" not in credential and "validFrom" not in credential:
+            credential["issuanceDate"] = _iso(payload["nbf"])
+        if "exp" in payload and "expirationDate" not in credential and "validUntil" not in credential:
+            credential["expirationDate"] = _iso(payload["exp"])
+        if isinstance(payload.get("jti"), str) and "id" not in credential:
+            credential["id"] = payload["jti"]
+        subject = credential.get("credentialSubject")
+        if isinstance(payload.get("sub"), str) and isinstance(subject, dict) and "id" not in subject:
+            subject["id"] = payload["sub"]
+        return credential
+    return {k: copy.deepcopy(v) for k, v in payload.items() if k not in JWT_CLAIMS}
+
+
+def read_jwt(token: str) -> JwtParts:
+    """Take a compact JWS apart without verifying it; :class:`InputError` if it is not one."""
+    if isinstance(token, bytes):
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError:
+            raise InputError("a JWT must be ASCII text", code="jwt.malformed") from None
+    if not isinstance(token, str):
+        raise InputError("a JWT must be a string", code="jwt.malformed")
+    token = token.strip()
+    if len(token) > MAX_TOKEN_CHARS:
+        raise InputError(f"the JWT is longer than {MAX_TOKEN_CHARS} characters", code="jwt.too_large")
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        raise InputError(
+            "not a compact JWS: expected three base64url parts separated by '.'", code="jwt.malformed"
+        )
+    decoded: list[dict[str, Any]] = []
+    for name, part in (("header", parts[0]), ("payload", parts[1])):
+        try:
+            value = json.loads(b64url_decode(part).decode("utf-8"))
+        except (KeyFormatError, UnicodeDecodeError, ValueError):
+            raise InputError(f"the JWT {name} is not base64url-encoded JSON", code="jwt.malformed") from None
+        if not isinstance(value, dict):
+            raise InputError(f"the JWT {name} is not a JSON object", code="jwt.malformed")
+        decoded.append(value)
+    try:
+        signature = b64url_decode(parts[2]) if parts[2] else b""
+    except KeyFormatError:
+        raise InputError("the JWT signature is not base64url", code="jwt.malformed") from None
+    header, payload = decoded
+    return JwtParts(
+        header,
+        payload,
+        _credential_from_payload(payload),
+        f"{parts[0]}.{parts[1]}".encode("ascii"),
+        signature,
+    )
+
+
+def _claims_problem(payload: Mapping[str, Any], credential: Mapping[str, Any]) -> str | None:
+    iss = payload.get("iss")
+    issuer = _issuer_id(credential)
+    if iss is not None and iss != issuer:
+        return f"iss {iss!r} is not the credential's issuer {issuer!r}"
+    if "jti" in payload and payload["jti"] != credential.get("id"):
+        return f"jti {payload['jti']!r} is not the credential id {credential.get('id')!r}"
+    if "sub" in payload:
+        subject = _subject_id(credential)
+        if subject is not None and payload["sub"] != subject:
+            return f"sub {payload['sub']!r} is not credentialSubject.id {subject!r}"
+    for claim, (name, value) in (("nbf", _start(credential)), ("exp", _end(credential))):
+        if claim in payload:
+            if not isinstance(payload[claim], int | float) or isinstance(payload[claim], bool):
+                return f"{claim} is not a number"
+            if value is not None:
+                try:
+                    if int(payload[claim]) != _epoch(value, name):
+                        return f"{claim} {payload[claim]} does not match {name} {value}"
+                except JwtError as exc:
+                    return exc.message
+    return None
+
+
+def verify_jwt(token: str, *, resolve: Callable[[str], ResolvedKey]) -> JwtResult:
+    """Verify a VC-JWT: the key from ``kid`` (or a DID/URL ``iss``) decides the algorithm, never the header.
+
+    Never raises for a forged or mismatched token (``verified=False`` with a reason); a token that is not
+    a compact JWS at all raises :class:`InputError`. A key that cannot be resolved gives ``verified=False``.
+    """
+    parts = read_jwt(token)
+    header, payload = parts.header, parts.payload
+    credential = parts.credential
+
+    def no(reason: str, key: ResolvedKey | None = None) -> JwtResult:
+        return JwtResult(False, credential, header, key, reason)
+
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg.lower() == "none":
+        return no(f"JWT alg {alg!r} is not accepted: an unsigned token proves nothing")
+    if alg.upper().startswith("HS"):
+        return no(f"JWT alg {alg} (HMAC, a shared secret) is not accepted for credentials")
+    if "crit" in header:
+        return no(f"JWT header lists critical extensions {header['crit']!r} this verifier does not know")
+    kid = header.get("kid")
+    if not kid:
+        iss = payload.get("iss")
+        if isinstance(iss, str) and (iss.startswith("did:key:") or "#" in iss):
+            kid = iss
+    if not isinstance(kid, str) or not kid:
+        return no("the JWT header has no kid naming the signing key")
+    try:
+        key = resolve(kid)
+    except (DidError, FetchError, KeyFormatError) as exc:
+        return no(f"the signing key {kid} cannot be resolved: {exc}")
+    expected = _ALG_FOR_KEY.get(key.algorithm)
+    if alg != expected:
+        return no(f"JWT alg {alg} does not match the {key.algorithm} key {kid} (which signs {expected})", key)
+    if expected == "EdDSA":
+        good = verify_bytes(key.public_key, "Ed25519", parts.signing_input, parts.signature)
+    else:
+        from jose import jws
+        from jose.exceptions import JOSEError
+
+        pem = key.public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        try:
+            jws.verify(token.strip(), pem, algorithms=[expected], verify=True)
+            good = True
+        except (JOSEError, ValueError, TypeError):
+            good = False
+    if not good:
+        return no(f"JWT {alg} signature does not match (altered, or signed by another key)", key)
+    problem = _claims_problem(payload, credential)
+    if problem:
+        return no(f"JWT claims disagree with the credential: {problem}", key)
+    return JwtResult(True, credential, header, key, "ok")
