@@ -1,0 +1,219 @@
+"""``microcred revoke | suspend | reinstate | status-list``: status changes and status list publishing."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..ledger import Ledger
+from . import fail
+
+_LEDGER = click.option(
+    "--ledger",
+    "ledger_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="DB",
+    help="The issuer ledger (SQLite file) the credential was issued into.",
+)
+_REASON = click.option("--reason", default=None, metavar="TEXT", help="Why; kept in the ledger's history.")
+
+
+def _change(action: str, ledger_path: Path, credential_id: str, reason: str | None) -> None:
+    with Ledger.open(ledger_path, create=False) as ledger:
+        record = getattr(ledger, action)(credential_id, reason)
+        entry = ledger.get(credential_id)
+    assert entry is not None
+    where = entry.suspension_list if action != "revoke" and entry.suspension_list else entry.revocation_list
+    click.echo(f"{credential_id}: {record.status}" + (f" ({reason})" if reason else ""))
+    click.echo(f"Publish the status lists again so verifiers see it ({where}):")
+    click.echo(f"  microcred status-list --ledger {ledger_path} --key KEY.json -o DIR")
+
+
+@click.command(short_help="Revoke an issued credential (for good).")
+@_LEDGER
+@_REASON
+@click.argument("credential_id")
+def revoke(ledger_path: Path, reason: str | None, credential_id: str) -> None:
+    """Revoke CREDENTIAL_ID: its revocation bit is set in the next published status list.
+
+    \b
+    Example:
+      microcred revoke --ledger issued.db --reason "grade replaced" urn:uuid:0f6c…
+    """
+    _change("revoke", ledger_path, credential_id, reason)
+
+
+@click.command(short_help="Suspend an issued credential (undo with reinstate).")
+@_LEDGER
+@_REASON
+@click.argument("credential_id")
+def suspend(ledger_path: Path, reason: str | None, credential_id: str) -> None:
+    """Suspend CREDENTIAL_ID (it must have been issued with a suspension status entry).
+
+    \b
+    Example:
+      microcred suspend --ledger issued.db --reason "under review" urn:uuid:0f6c…
+    """
+    _change("suspend", ledger_path, credential_id, reason)
+
+
+@click.command(short_help="Lift a suspension.")
+@_LEDGER
+@_REASON
+@click.argument("credential_id")
+def reinstate(ledger_path: Path, reason: str | None, credential_id: str) -> None:
+    """Reinstate a suspended CREDENTIAL_ID. Revoked credentials stay revoked.
+
+    \b
+    Example:
+      microcred reinstate --ledger issued.db --reason "review closed" urn:uuid:0f6c…
+    """
+    _change("reinstate", ledger_path, credential_id, reason)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _file_name(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+_SUITE_FOR = {"Ed25519": "eddsa-rdfc-2022", "P-256": "ecdsa-rdfc-2019", "P-384": "ecdsa-rdfc-2019"}
+
+
+@click.command("status-list", short_help="Write the signed status list credentials to publish.")
+@_LEDGER
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="KEY",
+    help="The issuer's signing key file (the one that signed the credentials).",
+)
+@click.option(
+    "-o",
+    "--out-dir",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Folder to write one file per list into (named after the last segment of its URL).",
+)
+@click.option(
+    "--valid-days",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Set validUntil N days ahead (verifiers then refuse a list you forgot to refresh).",
+)
+@click.option(
+    "--passphrase-env", metavar="VAR", help="Read the key passphrase from this environment variable."
+)
+@click.option(
+    "--base-url",
+    default=None,
+    metavar="URL",
+    help="Only the lists published under URL (when one ledger serves several issuers).",
+)
+def status_list(
+    ledger_path: Path,
+    key_path: Path,
+    out_dir: Path,
+    valid_days: int | None,
+    passphrase_env: str | None,
+    base_url: str | None,
+) -> None:
+    """Sign every status list in the ledger as a BitstringStatusListCredential and write it to DIR.
+
+    Publish each file at the URL the credentials point to (printed below), and run this again after
+    every revoke, suspend or reinstate.
+
+    \b
+    Example:
+      microcred status-list --ledger issued.db --key issuer-key.json -o public/status
+    """
+    from ..status import sign_status_list_credential
+    from ._issuing import load_signing_key
+
+    try:
+        from ..suites import sign_proof
+    except ImportError:  # pragma: no cover - the signing layer is part of every release
+        fail("this microcred build has no signing suites")
+    key = load_signing_key(str(key_path), passphrase_env)
+    if not key.has_private:
+        fail(f"{key_path} holds only a public key; status lists must be signed with the private key")
+    suite = _SUITE_FOR.get(key.algorithm)
+    if suite is None:
+        fail(f"a {key.algorithm} key cannot sign Data Integrity status lists (use an Ed25519 or P-256 key)")
+    now = datetime.now(UTC)
+    until = now + timedelta(days=valid_days) if valid_days else None
+
+    def sign(document: dict[str, Any]) -> dict[str, Any]:
+        return sign_proof(document, key, cryptosuite=suite)
+
+    with Ledger.open(ledger_path, create=False) as ledger:
+        lists = ledger.lists()
+        if base_url is not None:
+            prefix = base_url.rstrip("/") + "/"
+            lists = [x for x in lists if x.url.startswith(prefix)]
+            if not lists:
+                fail(f"the ledger has no status lists under {base_url}")
+        if not lists:
+            click.echo("The ledger has no status lists yet (nothing has been issued into it).")
+            return
+        names: dict[str, str] = {}
+        for record in lists:
+            name = _file_name(record.url)
+            if name in names:
+                fail(
+                    f"{names[name]} and {record.url} would both be written as {name}; "
+                    "write each base URL to its own folder with --base-url"
+                )
+            names[name] = record.url
+        for record in lists:
+            if record.issuer and record.issuer != key.controller:
+                fail(
+                    f"the list {record.url} belongs to issuer {record.issuer}, but this key's controller is "
+                    f"{key.controller}; sign with that issuer's key"
+                )
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for record in lists:
+            bits = ledger.list_bits(record.url)
+            signed = sign_status_list_credential(
+                record.url,
+                record.purpose,
+                bits,
+                issuer=record.issuer or key.controller,  # type: ignore[arg-type]
+                sign=sign,
+                valid_from=now,
+                valid_until=until,
+            )
+            name = _file_name(record.url)
+            target = out_dir / name
+            _write_atomic(target, json.dumps(signed, indent=2, ensure_ascii=False) + "\n")
+            set_count = sum(bin(b).count("1") for b in bits)
+            click.echo(
+                f"{target}  ->  publish at {record.url}  ({record.purpose}: {set_count} set, "
+                f"{record.used} of {record.size} used)"
+            )
+
+
+COMMANDS = [revoke, suspend, reinstate, status_list]

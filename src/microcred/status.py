@@ -1,0 +1,650 @@
+"""Credential status: W3C Bitstring Status List (write and read), StatusList2021 and the
+1EdTech Revocation List (read).
+
+A status list is a bitstring: index 0 is the most significant bit of byte 0. ``encodedList`` is
+the bitstring GZIP-compressed, then multibase base64url (``u`` prefix, no padding). Lists hold at
+least :data:`MIN_LIST_BITS` entries.
+
+:func:`check_status` reads every ``credentialStatus`` entry of a credential and returns one
+:class:`StatusOutcome`: ``no_status``, ``valid``, ``revoked``, ``suspended`` or ``could_not_check``
+(kept apart; a caller decides whether ``could_not_check`` fails).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import gzip
+import json
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from .dids import resolve_verification_method
+from .errors import MicrocredError, ProofError, StatusListError
+from .keys import IssuerKey
+from .loader import DocumentLoader
+
+__all__ = [
+    "BITSTRING_ENTRY",
+    "LIST_CREDENTIAL_CONTEXT",
+    "MAX_LIST_BYTES",
+    "MIN_LIST_BITS",
+    "ONEEDTECH_REVOCATION_LIST",
+    "STATUS_LIST_2021_ENTRY",
+    "EntryOutcome",
+    "Fetch",
+    "ListVerifier",
+    "StatusOutcome",
+    "bits_from_indexes",
+    "check_status",
+    "decode_list",
+    "encode_list",
+    "get_bit",
+    "list_verifier",
+    "set_bit",
+    "set_indexes",
+    "sign_status_list_credential",
+    "status_entry",
+    "status_list_credential",
+]
+
+#: The smallest bitstring the Bitstring Status List spec allows (16 KiB), for herd privacy.
+MIN_LIST_BITS = 131_072
+#: The largest decompressed list :func:`decode_list` accepts (a guard against GZIP bombs): 128 Mi entries.
+MAX_LIST_BYTES = 16 * 1024 * 1024
+#: The VCDM 2.0 context defines every Bitstring Status List term.
+LIST_CREDENTIAL_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+
+BITSTRING_ENTRY = "BitstringStatusListEntry"
+STATUS_LIST_2021_ENTRY = "StatusList2021Entry"
+ONEEDTECH_REVOCATION_LIST = "1EdTechRevocationList"
+
+Fetch = Callable[[str], bytes]
+#: Verifies a status list credential's own proof; returns the id of the issuer whose key signed
+#: it, or raises (any :class:`~microcred.errors.MicrocredError`) when the proof does not verify.
+ListVerifier = Callable[[Mapping[str, Any]], str]
+
+Status = Literal["no_status", "valid", "revoked", "suspended", "could_not_check"]
+Purpose = Literal["revocation", "suspension"]
+_PURPOSES = ("revocation", "suspension")
+
+
+# --------------------------------------------------------------------------------------------
+# bitstrings
+
+
+def get_bit(bits: bytes, index: int) -> bool:
+    """The bit at ``index`` (0 = most significant bit of byte 0)."""
+    if not 0 <= index < len(bits) * 8:
+        raise StatusListError(
+            f"index {index} is outside a list of {len(bits) * 8} entries", code="status.range"
+        )
+    return bool(bits[index >> 3] & (0x80 >> (index & 7)))
+
+
+def set_bit(bits: bytearray, index: int, value: bool = True) -> None:
+    """Set (or clear) the bit at ``index`` in place."""
+    if not 0 <= index < len(bits) * 8:
+        raise StatusListError(
+            f"index {index} is outside a list of {len(bits) * 8} entries", code="status.range"
+        )
+    mask = 0x80 >> (index & 7)
+    if value:
+        bits[index >> 3] |= mask
+    else:
+        bits[index >> 3] &= ~mask & 0xFF
+
+
+def bits_from_indexes(indexes: Iterable[int], size: int) -> bytes:
+    """A bitstring of ``size`` entries (a multiple of 8) with the given indexes set."""
+    if size <= 0 or size % 8:
+        raise StatusListError(f"a list size must be a positive multiple of 8, not {size}", code="status.size")
+    bits = bytearray(size // 8)
+    for index in indexes:
+        set_bit(bits, index)
+    return bytes(bits)
+
+
+def set_indexes(bits: bytes) -> list[int]:
+    """Every index whose bit is set, in ascending order."""
+    out: list[int] = []
+    for byte_no, byte in enumerate(bits):
+        if byte:
+            out.extend(byte_no * 8 + bit for bit in range(8) if byte & (0x80 >> bit))
+    return out
+
+
+def encode_list(bits: bytes) -> str:
+    """``encodedList`` for a bitstring: GZIP, then multibase base64url without padding (``u…``)."""
+    compressed = gzip.compress(bytes(bits), compresslevel=9, mtime=0)
+    return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
+
+
+def decode_list(encoded: str, *, legacy: bool = False, max_bytes: int = MAX_LIST_BYTES) -> bytes:
+    """The bitstring an ``encodedList`` holds.
+
+    The value must carry the multibase ``u`` prefix (base64url), as Bitstring Status List requires;
+    with ``legacy=True`` a bare base64/base64url value (StatusList2021, RevocationList2020) is read too.
+    Raises :class:`StatusListError` for anything that is not GZIP-compressed base64url.
+    """
+    if not isinstance(encoded, str) or not encoded:
+        raise StatusListError(
+            "encodedList is missing or not a string",
+            code="status.encoding",
+            path="credentialSubject.encodedList",
+        )
+    if encoded.startswith("u"):
+        text = encoded[1:]
+    elif legacy:
+        text = encoded
+    else:
+        raise StatusListError(
+            f"encodedList must start with the multibase prefix 'u' (base64url), found {encoded[:1]!r}",
+            code="status.encoding",
+            path="credentialSubject.encodedList",
+        )
+    text = text.replace("+", "-").replace("/", "_").rstrip("=") if legacy else text
+    try:
+        compressed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise StatusListError(
+            f"encodedList is not base64url: {exc}",
+            code="status.encoding",
+            path="credentialSubject.encodedList",
+        ) from exc
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip container only
+    try:
+        bits = inflater.decompress(compressed, max_bytes + 1)
+    except zlib.error as exc:
+        raise StatusListError(
+            f"encodedList is not GZIP-compressed: {exc}",
+            code="status.encoding",
+            path="credentialSubject.encodedList",
+        ) from exc
+    if len(bits) > max_bytes or inflater.unconsumed_tail:
+        raise StatusListError(
+            f"encodedList expands to more than {max_bytes} bytes",
+            code="status.too_large",
+            path="credentialSubject.encodedList",
+        )
+    if not inflater.eof:
+        raise StatusListError(
+            "encodedList is a truncated GZIP stream",
+            code="status.encoding",
+            path="credentialSubject.encodedList",
+        )
+    return bits
+
+
+# --------------------------------------------------------------------------------------------
+# writing
+
+
+def status_entry(list_url: str, index: int, purpose: Purpose) -> dict[str, Any]:
+    """A ``BitstringStatusListEntry`` pointing at ``index`` of the list credential at ``list_url``."""
+    if purpose not in _PURPOSES:
+        raise StatusListError(
+            f"status purpose must be revocation or suspension, not {purpose!r}", code="status.purpose"
+        )
+    return {
+        "id": f"{list_url}#{index}",
+        "type": BITSTRING_ENTRY,
+        "statusPurpose": purpose,
+        "statusListIndex": str(index),
+        "statusListCredential": list_url,
+    }
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise StatusListError("datetimes must be timezone-aware", code="status.time")
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def status_list_credential(
+    list_url: str,
+    purpose: Purpose,
+    bits: bytes,
+    *,
+    issuer: str | Mapping[str, Any],
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> dict[str, Any]:
+    """The unsigned ``BitstringStatusListCredential`` (VCDM 2.0) publishing ``bits`` at ``list_url``.
+
+    ``valid_from`` defaults to ``now()`` (the system clock unless injected).
+    """
+    if purpose not in _PURPOSES:
+        raise StatusListError(
+            f"status purpose must be revocation or suspension, not {purpose!r}", code="status.purpose"
+        )
+    if len(bits) * 8 < MIN_LIST_BITS:
+        raise StatusListError(
+            f"a status list needs at least {MIN_LIST_BITS} entries, this one has {len(bits) * 8}",
+            code="status.length",
+        )
+    start = valid_from or (now or (lambda: datetime.now(UTC)))()
+    credential: dict[str, Any] = {
+        "@context": [LIST_CREDENTIAL_CONTEXT],
+        "id": list_url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": dict(issuer) if isinstance(issuer, Mapping) else issuer,
+        "validFrom": _iso(start),
+    }
+    if valid_until is not None:
+        if valid_until <= start:
+            raise StatusListError("validUntil must come after validFrom", code="status.time")
+        credential["validUntil"] = _iso(valid_until)
+    credential["credentialSubject"] = {
+        "id": f"{list_url}#list",
+        "type": "BitstringStatusList",
+        "statusPurpose": purpose,
+        "encodedList": encode_list(bits),
+    }
+    return credential
+
+
+def sign_status_list_credential(
+    list_url: str,
+    purpose: Purpose,
+    bits: bytes,
+    *,
+    issuer: str | Mapping[str, Any],
+    sign: Callable[[dict[str, Any]], dict[str, Any]],
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> dict[str, Any]:
+    """:func:`status_list_credential`, signed by ``sign`` (for example ``lambda d: sign_proof(d, key)``)."""
+    unsigned = status_list_credential(
+        list_url, purpose, bits, issuer=issuer, valid_from=valid_from, valid_until=valid_until, now=now
+    )
+    signed = sign(unsigned)
+    if not isinstance(signed, dict) or "proof" not in signed:
+        raise StatusListError("the sign callable returned no document with a proof", code="status.unsigned")
+    return signed
+
+
+# --------------------------------------------------------------------------------------------
+# checking
+
+
+def list_verifier(
+    *,
+    fetch: Fetch,
+    trusted_keys: Mapping[str, IssuerKey] | None = None,
+    loader: DocumentLoader | None = None,
+    allow_self_named: bool = False,
+) -> ListVerifier:
+    """A :data:`ListVerifier` over the Data Integrity suites: the list credential's proof must verify
+    with a key resolved through ``fetch`` (did:key, did:web, https); returns that key's controller.
+
+    A key only named by its own fragment (``<issuer URL>#z6Mk…``, not listed by the issuer) proves
+    nothing about who signed, so it is refused unless ``allow_self_named``.
+    """
+    from .suites import verify_proof  # the sharp layer, loaded on first use
+
+    def resolve(vm_id: str) -> Any:
+        return resolve_verification_method(vm_id, fetch=fetch, trusted_keys=trusted_keys)
+
+    def verify(document: Mapping[str, Any]) -> str:
+        result = verify_proof(dict(document), resolve=resolve, loader=loader)
+        if not result.verified or result.key is None:
+            raise ProofError(result.reason or "the proof does not verify", code="proof.failed")
+        if not result.key.confirmed and not allow_self_named:
+            raise ProofError(
+                f"its key {result.key.key_id} is only self-named: nothing published by "
+                f"{result.key.controller} lists it",
+                code="proof.unconfirmed_key",
+            )
+        return result.key.controller
+
+    return verify
+
+
+@dataclass(frozen=True)
+class EntryOutcome:
+    """What one ``credentialStatus`` entry says."""
+
+    type: str
+    status: Status
+    purpose: str | None = None
+    list_url: str | None = None
+    index: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class StatusOutcome:
+    """The status of a credential, from all its entries.
+
+    ``status`` is ``revoked`` if any entry says so, else ``suspended``, else ``could_not_check``
+    if any entry could not be checked, else ``valid``; ``no_status`` when there are no entries.
+    """
+
+    status: Status
+    reason: str = ""
+    entries: tuple[EntryOutcome, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """True for ``valid`` and ``no_status``."""
+        return self.status in ("valid", "no_status")
+
+    @property
+    def outcome(self) -> Status:
+        """The same as :attr:`status` (the name a report uses)."""
+        return self.status
+
+    @property
+    def details(self) -> list[dict[str, Any]]:
+        """Each entry's outcome as plain data, for a report."""
+        return [
+            {k: v for k, v in dataclasses.asdict(e).items() if v is not None and v != ""}
+            for e in self.entries
+        ]
+
+
+def _types(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _issuer_id(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
+        return value["id"]
+    return None
+
+
+def _parse_time(value: Any, what: str) -> datetime:
+    if not isinstance(value, str):
+        raise StatusListError(f"{what} is not a date-time string", code="status.time")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise StatusListError(f"{what} {value!r} is not an ISO 8601 date-time", code="status.time") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+class _CannotCheck(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _fetch_json(url: str, fetch: Fetch, cache: dict[Any, Any]) -> Any:
+    if url in cache:
+        return cache[url]
+    if ("unfetchable", url) in cache:
+        raise _CannotCheck(cache[("unfetchable", url)])
+    try:
+        raw = fetch(url)
+    except (MicrocredError, OSError) as exc:
+        cache[("unfetchable", url)] = f"cannot fetch {url}: {exc}"
+        raise _CannotCheck(cache[("unfetchable", url)]) from exc
+    try:
+        document = json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _CannotCheck(
+            f"{url} is not a JSON document (JWT-secured lists are not read yet): {exc}"
+        ) from exc
+    cache[url] = document
+    return document
+
+
+def _list_bits(
+    entry: Mapping[str, Any],
+    credential: Mapping[str, Any],
+    *,
+    legacy: bool,
+    fetch: Fetch,
+    verify_list: ListVerifier,
+    now: datetime,
+    cache: dict[Any, Any],
+) -> tuple[str, str, int, bytes]:
+    """Fetch, verify and decode the list an entry points at: (list url, purpose, index, bits)."""
+    url = entry.get("statusListCredential")
+    if not isinstance(url, str) or not url:
+        raise _CannotCheck("the entry has no statusListCredential URL")
+    purpose = entry.get("statusPurpose")
+    if not isinstance(purpose, str):
+        raise _CannotCheck("the entry has no statusPurpose")
+    raw_index = entry.get("statusListIndex")
+    try:
+        index = (
+            int(raw_index) if isinstance(raw_index, (str, int)) and not isinstance(raw_index, bool) else -1
+        )
+    except ValueError:
+        index = -1
+    if index < 0:
+        raise _CannotCheck(f"statusListIndex {raw_index!r} is not a non-negative integer")
+    size = entry.get("statusSize", 1)
+    if size not in (1, "1"):
+        raise _CannotCheck(f"statusSize {size!r} (status messages) is not supported")
+
+    document = _fetch_json(url, fetch, cache)
+    if not isinstance(document, Mapping):
+        raise _CannotCheck(f"{url} is not a JSON object")
+    list_type = "StatusList2021Credential" if legacy else "BitstringStatusListCredential"
+    subject_type = "StatusList2021" if legacy else "BitstringStatusList"
+    if list_type not in _types(document.get("type")):
+        raise _CannotCheck(f"{url} is not a {list_type}")
+    if document.get("id") not in (None, url):
+        raise _CannotCheck(f"{url} holds a list credential with another id ({document.get('id')!r})")
+    # its own proof, and its issuer is the credential's issuer
+    verdict = cache.get(("verified", url))
+    if verdict is None:  # each list's proof is checked once per call
+        try:
+            verdict = ("ok", verify_list(document))
+        except MicrocredError as exc:
+            verdict = ("failed", f"the status list credential {url} does not verify: {exc}")
+        cache[("verified", url)] = verdict
+    if verdict[0] == "failed":
+        raise _CannotCheck(verdict[1])
+    signer = verdict[1]
+    expected = _issuer_id(credential.get("issuer"))
+    list_issuer = _issuer_id(document.get("issuer"))
+    if expected is None:
+        raise _CannotCheck("the credential has no issuer id to compare with the status list's issuer")
+    if list_issuer != expected or signer != expected:
+        raise _CannotCheck(
+            f"the status list {url} is issued by {list_issuer!r} (signed for {signer!r}), "
+            f"not by the credential's issuer {expected!r}"
+        )
+    # its validity window
+    try:
+        start = document.get("validFrom", document.get("issuanceDate"))
+        end = document.get("validUntil", document.get("expirationDate"))
+        if start is not None and now < _parse_time(start, "validFrom"):
+            raise _CannotCheck(f"the status list {url} is not valid until {start}")
+        if end is not None and now > _parse_time(end, "validUntil"):
+            raise _CannotCheck(f"the status list {url} expired at {end}")
+    except StatusListError as exc:
+        raise _CannotCheck(f"the status list {url} has a bad validity date: {exc.message}") from exc
+    subject = document.get("credentialSubject")
+    if not isinstance(subject, Mapping) or subject_type not in _types(subject.get("type")):
+        raise _CannotCheck(f"the status list {url} has no {subject_type} credentialSubject")
+    list_purpose = subject.get("statusPurpose")
+    purposes = _types(list_purpose)
+    if purpose not in purposes:
+        raise _CannotCheck(f"the status list {url} has purpose {list_purpose!r}, the entry says {purpose!r}")
+    try:
+        bits = decode_list(subject.get("encodedList"), legacy=legacy)  # type: ignore[arg-type]
+    except StatusListError as exc:
+        raise _CannotCheck(f"the status list {url} cannot be decoded: {exc.message}") from exc
+    if not legacy and len(bits) * 8 < MIN_LIST_BITS:
+        raise _CannotCheck(f"the status list {url} has {len(bits) * 8} entries, fewer than {MIN_LIST_BITS}")
+    if index >= len(bits) * 8:
+        raise _CannotCheck(f"statusListIndex {index} is outside the list {url} of {len(bits) * 8} entries")
+    return url, purpose, index, bits
+
+
+def _check_bitstring(
+    entry: Mapping[str, Any], credential: Mapping[str, Any], legacy: bool, **kwargs: Any
+) -> EntryOutcome:
+    kind = STATUS_LIST_2021_ENTRY if legacy else BITSTRING_ENTRY
+    try:
+        url, purpose, index, bits = _list_bits(entry, credential, legacy=legacy, **kwargs)
+    except _CannotCheck as exc:
+        return EntryOutcome(
+            kind,
+            "could_not_check",
+            _str(entry.get("statusPurpose")),
+            _str(entry.get("statusListCredential")),
+            None,
+            exc.reason,
+        )
+    set_ = get_bit(bits, index)
+    if purpose == "revocation":
+        status: Status = "revoked" if set_ else "valid"
+    elif purpose == "suspension":
+        status = "suspended" if set_ else "valid"
+    elif purpose == "refresh":  # a set bit only says a fresher copy exists
+        status = "valid"
+    else:
+        return EntryOutcome(
+            kind, "could_not_check", purpose, url, index, f"status purpose {purpose!r} is not supported"
+        )
+    reason = f"bit {index} of {url} is {int(set_)}"
+    return EntryOutcome(kind, status, purpose, url, index, reason)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _check_1edtech(
+    entry: Mapping[str, Any], credential: Mapping[str, Any], *, fetch: Fetch, cache: dict[Any, Any], **_: Any
+) -> EntryOutcome:
+    """1EdTech Revocation List Status Method 1.0: GET the entry's ``id``, a JSON document whose
+    ``revokedCredentials`` lists ``{id, revoked?, revocationReason?}``; the credential is revoked when its
+    ``id`` is listed and ``revoked`` is true or absent. The list carries no proof of its own."""
+    url = _str(entry.get("id"))
+    if not url:
+        return EntryOutcome(
+            ONEEDTECH_REVOCATION_LIST,
+            "could_not_check",
+            "revocation",
+            None,
+            None,
+            "the 1EdTechRevocationList entry has no id (the list URL)",
+        )
+    credential_id = _str(credential.get("id"))
+    if not credential_id:
+        return EntryOutcome(
+            ONEEDTECH_REVOCATION_LIST,
+            "could_not_check",
+            "revocation",
+            url,
+            None,
+            "the credential has no id to look up in the revocation list",
+        )
+    try:
+        document = _fetch_json(url, fetch, cache)
+    except _CannotCheck as exc:
+        return EntryOutcome(ONEEDTECH_REVOCATION_LIST, "could_not_check", "revocation", url, None, exc.reason)
+    listed = document.get("revokedCredentials") if isinstance(document, Mapping) else None
+    if isinstance(listed, Mapping):
+        listed = [listed]
+    if not isinstance(listed, list):
+        return EntryOutcome(
+            ONEEDTECH_REVOCATION_LIST,
+            "could_not_check",
+            "revocation",
+            url,
+            None,
+            f"{url} is not a 1EdTech revocation list (no revokedCredentials array)",
+        )
+    list_issuer = _issuer_id(document.get("issuer"))
+    expected = _issuer_id(credential.get("issuer"))
+    if list_issuer is not None and list_issuer != expected:
+        return EntryOutcome(
+            ONEEDTECH_REVOCATION_LIST,
+            "could_not_check",
+            "revocation",
+            url,
+            None,
+            f"the revocation list {url} belongs to {list_issuer!r}, not {expected!r}",
+        )
+    for item in listed:
+        if item == credential_id:  # some lists give bare ids
+            return EntryOutcome(
+                ONEEDTECH_REVOCATION_LIST, "revoked", "revocation", url, None, f"listed as revoked in {url}"
+            )
+        if isinstance(item, Mapping) and item.get("id") == credential_id:
+            flag = item.get("revoked", True)
+            if flag is True or flag is None or (isinstance(flag, str) and flag.lower() == "true"):
+                why = _str(item.get("revocationReason"))
+                reason = f"listed as revoked in {url}" + (f": {why}" if why else "")
+                return EntryOutcome(ONEEDTECH_REVOCATION_LIST, "revoked", "revocation", url, None, reason)
+    return EntryOutcome(
+        ONEEDTECH_REVOCATION_LIST, "valid", "revocation", url, None, f"not listed as revoked in {url}"
+    )
+
+
+def check_status(
+    credential: Mapping[str, Any],
+    *,
+    fetch: Fetch,
+    verify_list: ListVerifier,
+    now: datetime | Callable[[], datetime] | None = None,
+) -> StatusOutcome:
+    """The status of ``credential`` from its ``credentialStatus`` entries.
+
+    Bitstring Status List and StatusList2021 lists are fetched through ``fetch`` (once per URL),
+    their own proof checked through ``verify_list``, their issuer compared with the credential's
+    issuer and their validity window with ``now``; then the bit is read. 1EdTech Revocation Lists are
+    fetched and searched for the credential's id. Never raises for a list it cannot read: that entry
+    is ``could_not_check`` with the reason.
+    """
+    moment = now() if callable(now) else (now or datetime.now(UTC))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    raw = credential.get("credentialStatus")
+    if raw is None or raw == []:
+        return StatusOutcome("no_status", "the credential has no credentialStatus")
+    entries_in = raw if isinstance(raw, list) else [raw]
+    cache: dict[Any, Any] = {}
+    kwargs: dict[str, Any] = {"fetch": fetch, "verify_list": verify_list, "now": moment, "cache": cache}
+    results: list[EntryOutcome] = []
+    for entry in entries_in:
+        if not isinstance(entry, Mapping):
+            results.append(
+                EntryOutcome("?", "could_not_check", reason="a credentialStatus entry is not an object")
+            )
+            continue
+        types = _types(entry.get("type"))
+        if BITSTRING_ENTRY in types:
+            results.append(_check_bitstring(entry, credential, False, **kwargs))
+        elif STATUS_LIST_2021_ENTRY in types:
+            results.append(_check_bitstring(entry, credential, True, **kwargs))
+        elif ONEEDTECH_REVOCATION_LIST in types:
+            results.append(_check_1edtech(entry, credential, **kwargs))
+        else:
+            results.append(
+                EntryOutcome(
+                    ",".join(types) or "?",
+                    "could_not_check",
+                    reason=f"credentialStatus type {types or entry.get('type')!r} is not supported",
+                )
+            )
+    for wanted in ("revoked", "suspended", "could_not_check"):
+        hits = [r for r in results if r.status == wanted]
+        if hits:
+            return StatusOutcome(wanted, "; ".join(r.reason for r in hits), tuple(results))  # type: ignore[arg-type]
+    return StatusOutcome("valid", "; ".join(r.reason for r in results), tuple(results))
