@@ -300,3 +300,43 @@ def test_version_and_help():
     for command in ("issue", "sign", "verify", "demo"):
         r = invoke(command, "--help")
         assert r.exit_code == 0 and "Example" in r.output
+
+
+def test_suspend_then_reinstate_makes_verify_fail_then_pass_again(tmp_path, key_file):
+    ledger = str(tmp_path / "issuer.db")
+    out = tmp_path / "c.json"
+    r = invoke(
+        "issue",
+        "--key",
+        key_file,
+        "--achievement",
+        EXAMPLE,
+        "--recipient",
+        "learner@example.org",
+        "--ledger",
+        ledger,
+        "--status-url",
+        "https://uni.example/status",
+        "--suspendable",
+        "-o",
+        str(out),
+    )
+    assert r.exit_code == 0, r.output
+    entries = json.loads(out.read_text())["credentialStatus"]
+    assert sorted(e["statusPurpose"] for e in entries) == ["revocation", "suspension"]
+    lists = tmp_path / "lists"
+    resources = []
+    for e in entries:
+        url = e["statusListCredential"]
+        resources += ["--resource", f"{url}={lists / url.rsplit('/', 1)[-1]}"]
+
+    def publish_and_verify():
+        assert invoke("status-list", "--ledger", ledger, "--key", key_file, "-o", str(lists)).exit_code == 0
+        return invoke("verify", *resources, str(out))
+
+    assert publish_and_verify().exit_code == 0
+    assert invoke("suspend", "--ledger", ledger, "--reason", "under review", str(out)).exit_code == 0
+    suspended = publish_and_verify()
+    assert suspended.exit_code == 1 and "SUSPENDED" in suspended.output
+    assert invoke("reinstate", "--ledger", ledger, "--reason", "review closed", str(out)).exit_code == 0
+    assert publish_and_verify().exit_code == 0

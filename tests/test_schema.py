@@ -167,3 +167,23 @@ def test_our_schema_vocabularies_match_the_model():
     assert props["assessmentType"]["enum"] == list(ASSESSMENT_TYPES)
     assert props["participationType"]["enum"] == list(PARTICIPATION_TYPES)
     assert props["supervisionType"]["enum"] == list(SUPERVISION_TYPES)
+
+
+def test_one_status_entry_or_an_array_of_them(credential):
+    def entry(purpose: str, index: int) -> dict:
+        url = f"https://uni.example/status/{purpose}-1"
+        return {
+            "id": f"{url}#{index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": purpose,
+            "statusListIndex": str(index),
+            "statusListCredential": url,
+        }
+
+    both = [entry("revocation", 7), entry("suspension", 9)]
+    assert schema_errors({**credential, "credentialStatus": both[0]}) == []
+    assert schema_errors({**credential, "credentialStatus": both}) == []
+    assert [i.path for i in schema_errors({**credential, "credentialStatus": []})] == ["credentialStatus"]
+    assert [i.path for i in schema_errors({**credential, "credentialStatus": [{"id": 1}]})] == [
+        "credentialStatus"
+    ]

@@ -87,19 +87,27 @@ def _no_fetch(uri: str) -> Resource[Any]:
 
 
 _PROOF_ARRAY = {"type": "array", "items": {"$ref": "#/$defs/Proof"}}
+_STATUS_ONE = {"$ref": "#/$defs/CredentialStatus"}
 
 
 def _allow_single_proof(node: Any) -> int:
-    """Let ``proof`` be one object or an array, as VC Data Model 2.0 allows (returns the places changed).
+    """Let ``proof`` and ``credentialStatus`` be one object or an array, as VC Data Model 2.0 allows.
 
-    The packaged 1EdTech build requires an array, which rejects every credential signed with one proof
-    (the 1EdTech validator's own fixtures among them); the published schema and the validator accept both.
+    The packaged 1EdTech build requires ``proof`` to be an array, which rejects every credential signed
+    with one proof (the 1EdTech validator's own fixtures among them), and ``credentialStatus`` to be one
+    object, which rejects a credential with both a revocation and a suspension entry (Bitstring Status
+    List's own example). Returns the number of places changed.
     """
     changed = 0
     if isinstance(node, dict):
         props = node.get("properties")
         if isinstance(props, dict) and props.get("proof") == _PROOF_ARRAY:
             props["proof"] = {"oneOf": [{"$ref": "#/$defs/Proof"}, _PROOF_ARRAY]}
+            changed += 1
+        if isinstance(props, dict) and props.get("credentialStatus") == _STATUS_ONE:
+            props["credentialStatus"] = {
+                "oneOf": [_STATUS_ONE, {"type": "array", "minItems": 1, "items": _STATUS_ONE}]
+            }
             changed += 1
         changed += sum(_allow_single_proof(v) for v in node.values())
     elif isinstance(node, list):

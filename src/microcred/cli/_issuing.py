@@ -309,6 +309,7 @@ def _default_suite(key: Any) -> str:
     help="Record in this ledger (SQLite) and add a revocation status entry.",
 )
 @click.option("--status-url", metavar="URL", help="Base https URL where the status lists will be published.")
+@click.option("--suspendable", is_flag=True, help="With --ledger: also add a suspension status entry.")
 @click.option(
     "--bake",
     "bake_path",
@@ -348,6 +349,7 @@ def issue_cmd(
     cryptosuite: str | None,
     ledger_path: str | None,
     status_url: str | None,
+    suspendable: bool,
     bake_path: str | None,
     on_error: str,
     workers: int | None,
@@ -419,6 +421,7 @@ def issue_cmd(
             cryptosuite=suite,
             ledger=ledger,  # type: ignore[arg-type]
             status_base_url=status_url,
+            suspension=suspendable,
             now=when,
             build_options=options,
         )

@@ -25,7 +25,26 @@ _LEDGER = click.option(
 _REASON = click.option("--reason", default=None, metavar="TEXT", help="Why; kept in the ledger's history.")
 
 
+def _credential_id(value: str) -> str:
+    """The credential id itself, or the id of the credential in a file (JSON, JWT or baked image)."""
+    if ":" in value and not Path(value).exists():
+        return value
+    path = Path(value)
+    if not path.is_file():
+        fail(f"{value!r} is neither a credential id (urn:uuid:…) nor a credential file")
+    from ..reader import read_credential
+    from ..vc_jwt import read_jwt
+
+    read = read_credential(path)
+    credential = read.credential if read.credential is not None else read_jwt(read.jwt or "").credential
+    found = credential.get("id")
+    if not isinstance(found, str) or not found:
+        fail(f"{value}: the credential in this file has no id")
+    return found
+
+
 def _change(action: str, ledger_path: Path, credential_id: str, reason: str | None) -> None:
+    credential_id = _credential_id(credential_id)
     with Ledger.open(ledger_path, create=False) as ledger:
         record = getattr(ledger, action)(credential_id, reason)
         entry = ledger.get(credential_id)
@@ -39,13 +58,14 @@ def _change(action: str, ledger_path: Path, credential_id: str, reason: str | No
 @click.command(short_help="Revoke an issued credential (for good).")
 @_LEDGER
 @_REASON
-@click.argument("credential_id")
+@click.argument("credential_id", metavar="CREDENTIAL_ID|FILE")
 def revoke(ledger_path: Path, reason: str | None, credential_id: str) -> None:
-    """Revoke CREDENTIAL_ID: its revocation bit is set in the next published status list.
+    """Revoke a credential, by id or by its file: its bit is set in the next published status list.
 
     \b
     Example:
       microcred revoke --ledger issued.db --reason "grade replaced" urn:uuid:0f6c…
+      microcred revoke --ledger issued.db --reason "grade replaced" ada.json
     """
     _change("revoke", ledger_path, credential_id, reason)
 
@@ -53,7 +73,7 @@ def revoke(ledger_path: Path, reason: str | None, credential_id: str) -> None:
 @click.command(short_help="Suspend an issued credential (undo with reinstate).")
 @_LEDGER
 @_REASON
-@click.argument("credential_id")
+@click.argument("credential_id", metavar="CREDENTIAL_ID|FILE")
 def suspend(ledger_path: Path, reason: str | None, credential_id: str) -> None:
     """Suspend CREDENTIAL_ID (it must have been issued with a suspension status entry).
 
@@ -67,7 +87,7 @@ def suspend(ledger_path: Path, reason: str | None, credential_id: str) -> None:
 @click.command(short_help="Lift a suspension.")
 @_LEDGER
 @_REASON
-@click.argument("credential_id")
+@click.argument("credential_id", metavar="CREDENTIAL_ID|FILE")
 def reinstate(ledger_path: Path, reason: str | None, credential_id: str) -> None:
     """Reinstate a suspended CREDENTIAL_ID. Revoked credentials stay revoked.
 
