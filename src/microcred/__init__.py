@@ -1,1 +1,137 @@
-"""microcred: Open Badges 3.0 micro-credentials: build, sign, verify, revoke, bake."""
+"""microcred: build, sign, verify, revoke and bake Open Badges 3.0 micro-credentials.
+
+The public API is what this module exports (``__all__``). Most callers need only
+:func:`load_definition`, :func:`issue` / :func:`issue_many`, :func:`verify`, :func:`bake` /
+:func:`unbake` and :class:`Ledger`. :mod:`microcred.suites` is the sharp layer (Data Integrity
+cryptosuites) for experts.
+"""
+
+from __future__ import annotations
+
+from .badge_image import default_badge_svg
+from .baking import Unbaked, bake, unbake
+from .builder import build_credential
+from .canonical import canonicalize
+from .cohort import CohortRow, CohortSummary, issue_many, read_cohort
+from .definition import Definition, definition_from_mapping, load_definition
+from .dids import ResolvedKey, did_web_document, jwks, resolve_verification_method
+from .errors import (
+    BakingError,
+    CanonicalizationError,
+    DefinitionError,
+    DidError,
+    FetchError,
+    InputError,
+    JsonLdError,
+    JwtError,
+    KeyFormatError,
+    LedgerError,
+    MicrocredError,
+    ProofError,
+    SchemaValidationError,
+    StatusListError,
+)
+from .fetch import Fetcher, offline_fetch
+from .inspection import credential_elements, elements_text
+from .issue import IssuedCredential, issue, sign
+from .keys import IssuerKey, generate_key, load_key, save_key
+from .ledger import Ledger
+from .loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL, DocumentLoader
+from .model import (
+    Achievement,
+    Assessment,
+    Credit,
+    Evidence,
+    GradeScale,
+    Issuer,
+    LearningOutcome,
+    Level,
+    Participation,
+    Qualification,
+    QualityAssurance,
+    Recipient,
+    Result,
+    Stackability,
+    StackItem,
+    Supervision,
+    Workload,
+)
+from .report import Check, VerificationReport
+from .schema import SchemaIssue, schema_errors, validate_credential
+from .verify import verify, verify_many
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EXTENSION_CONTEXT_URL",
+    "EXTENSION_SCHEMA_URL",
+    "Achievement",
+    "Assessment",
+    "BakingError",
+    "CanonicalizationError",
+    "Check",
+    "CohortRow",
+    "CohortSummary",
+    "Credit",
+    "Definition",
+    "DefinitionError",
+    "DidError",
+    "DocumentLoader",
+    "Evidence",
+    "FetchError",
+    "Fetcher",
+    "GradeScale",
+    "InputError",
+    "IssuedCredential",
+    "Issuer",
+    "IssuerKey",
+    "JsonLdError",
+    "JwtError",
+    "KeyFormatError",
+    "LearningOutcome",
+    "Ledger",
+    "LedgerError",
+    "Level",
+    "MicrocredError",
+    "Participation",
+    "ProofError",
+    "Qualification",
+    "QualityAssurance",
+    "Recipient",
+    "ResolvedKey",
+    "Result",
+    "SchemaIssue",
+    "SchemaValidationError",
+    "StackItem",
+    "Stackability",
+    "StatusListError",
+    "Supervision",
+    "Unbaked",
+    "VerificationReport",
+    "Workload",
+    "__version__",
+    "bake",
+    "build_credential",
+    "canonicalize",
+    "credential_elements",
+    "default_badge_svg",
+    "definition_from_mapping",
+    "did_web_document",
+    "elements_text",
+    "generate_key",
+    "issue",
+    "issue_many",
+    "jwks",
+    "load_definition",
+    "load_key",
+    "offline_fetch",
+    "read_cohort",
+    "resolve_verification_method",
+    "save_key",
+    "schema_errors",
+    "sign",
+    "unbake",
+    "validate_credential",
+    "verify",
+    "verify_many",
+]

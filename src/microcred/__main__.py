@@ -1,0 +1,5 @@
+"""``python -m microcred``: the command line."""
+
+from microcred.cli import main
+
+main()
