@@ -368,3 +368,16 @@ def test_1edtech_credentials_with_status_fail_closed_when_the_list_cannot_be_fet
     assert check.status == "failed" and check.details["outcome"] == "could_not_check"
     relaxed = run(json.loads((OB30 / "complete.json").read_text()), allow_unchecked_status=True)
     assert relaxed.check("status").status == "warning"
+
+
+def test_hostile_deeply_nested_document_is_refused_with_a_clear_failure(signed):
+    doc = copy.deepcopy(signed)
+    nested: dict = {"name": "leaf"}
+    for _ in range(5000):
+        nested = {"name": "x", "achievement": nested}
+    doc["credentialSubject"]["achievement"]["alignment"] = [nested]
+    report = run(doc)
+    assert not report.verified
+    check = report.check("parse")
+    assert check.status == "failed" and check.details["code"] == "canon.limit_exceeded"
+    assert "deep" in check.message or "depth" in check.message

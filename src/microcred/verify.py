@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import JsonLdError, MicrocredError, SchemaValidationError
+from .errors import CanonicalizationError, JsonLdError, MicrocredError, SchemaValidationError
 from .loader import DocumentLoader, default_loader
 from .report import Check, VerificationReport
 
@@ -78,7 +78,7 @@ def _as_v2_for_schema(credential: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_context(credential: Mapping[str, Any], loader: DocumentLoader) -> Check:
-    from .canonical import expand
+    from .canonical import check_safe_mode
 
     ctx = credential.get("@context")
     if not isinstance(ctx, list) or not ctx:
@@ -93,8 +93,8 @@ def _check_context(credential: Mapping[str, Any], loader: DocumentLoader) -> Che
         return Check("context", "failed", "no Open Badges 3.0 context in @context")
     document = {k: v for k, v in credential.items() if k != "proof"}
     try:
-        expand(document, loader=loader)
-    except JsonLdError as exc:
+        check_safe_mode(document, loader=loader)
+    except (JsonLdError, CanonicalizationError) as exc:
         return Check("context", "failed", str(exc), {"code": exc.code, "path": exc.path})
     return Check("context", "passed", "every term is defined by a known context (JSON-LD safe mode, offline)")
 
@@ -292,6 +292,13 @@ def _verify_read(
             credential = proof_result.credential
     if not isinstance(credential, dict):
         raise MicrocredError("no credential could be read from the input", code="input.unreadable")
+    from .canonical import check_limits
+
+    try:
+        check_limits(credential)
+    except CanonicalizationError as exc:
+        refused = Check("parse", "failed", f"refused before any processing: {exc}", {"code": exc.code})
+        return VerificationReport((refused,), format=fmt, source=name, credential=None, elements=None)
     types = credential.get("type") or []
     types = [types] if isinstance(types, str) else types
     if "VerifiableCredential" not in types:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..builder import build_credential
-from ..canonical import expand
+from ..canonical import check_safe_mode
 from ..definition import load_definition
 from ..errors import DefinitionError, JsonLdError, SchemaValidationError
 from ..inspection import credential_elements, elements_text
@@ -107,7 +107,7 @@ def build(
     )
     try:
         validate_credential(credential)
-        expand(credential)
+        check_safe_mode(credential)
     except (SchemaValidationError, JsonLdError) as exc:  # say which definition produced it
         raise type(exc)(exc.message, path=exc.path, code=exc.code, source=achievement) from None
     text = json.dumps(credential, indent=2, ensure_ascii=False) + "\n"
