@@ -2,4 +2,4 @@
 
 from microcred.cli import main
 
-main()
+main(prog_name="microcred")
