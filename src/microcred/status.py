@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from .dids import resolve_verification_method
 from .errors import MicrocredError, ProofError, StatusListError
+from .fields import issuer_id, parse_datetime
 from .keys import IssuerKey
 from .loader import DocumentLoader
 
@@ -358,27 +359,11 @@ def _types(value: Any) -> list[str]:
     return []
 
 
-def _issuer_id(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
-        return value["id"]
-    return None
-
-
 def _parse_time(value: Any, what: str) -> datetime:
-    if not isinstance(value, str):
-        raise StatusListError(f"{what} is not a date-time string", code="status.time")
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise StatusListError(f"{what} {value!r} is not an ISO 8601 date-time", code="status.time") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
+    moment = parse_datetime(value)
+    if moment is None:
+        raise StatusListError(f"{what} {value!r} is not an ISO 8601 date-time", code="status.time")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class _CannotCheck(Exception):
@@ -457,8 +442,8 @@ def _list_bits(
     if verdict[0] == "failed":
         raise _CannotCheck(verdict[1])
     signer = verdict[1]
-    expected = _issuer_id(credential.get("issuer"))
-    list_issuer = _issuer_id(document.get("issuer"))
+    expected = issuer_id(credential)
+    list_issuer = issuer_id(document)
     if expected is None:
         raise _CannotCheck("the credential has no issuer id to compare with the status list's issuer")
     if list_issuer != expected or signer != expected:
@@ -570,8 +555,8 @@ def _check_1edtech(
             None,
             f"{url} is not a 1EdTech revocation list (no revokedCredentials array)",
         )
-    list_issuer = _issuer_id(document.get("issuer"))
-    expected = _issuer_id(credential.get("issuer"))
+    list_issuer = issuer_id(document)
+    expected = issuer_id(credential)
     if list_issuer is not None and list_issuer != expected:
         return EntryOutcome(
             ONEEDTECH_REVOCATION_LIST,

@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import serialization
 
 from .dids import ResolvedKey
 from .errors import DidError, FetchError, InputError, JwtError, KeyFormatError
+from .fields import issuer_id as _issuer_id
+from .fields import parse_datetime
 from .keys import IssuerKey
 from .multibase import b64url_decode, b64url_encode
 from .suites.signatures import sign_bytes, verify_bytes
@@ -58,13 +60,9 @@ class JwtResult:
 def _parse_time(value: Any, what: str) -> datetime:
     if not isinstance(value, str):
         raise JwtError(f"{what} must be a date-time string", path=what)
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise JwtError(f"{what} {value!r} is not an ISO 8601 date-time", path=what) from None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise JwtError(f"{what} {value!r} is not an ISO 8601 date-time", path=what)
     if parsed.tzinfo is None:
         raise JwtError(f"{what} {value!r} has no time zone", path=what)
     return parsed
@@ -76,15 +74,6 @@ def _epoch(value: Any, what: str) -> int:
 
 def _iso(seconds: Any) -> str:
     return datetime.fromtimestamp(int(seconds), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _issuer_id(credential: Mapping[str, Any]) -> str | None:
-    issuer = credential.get("issuer")
-    if isinstance(issuer, str):
-        return issuer
-    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
-        return issuer["id"]
-    return None
 
 
 def _subject_id(credential: Mapping[str, Any]) -> str | None:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CanonicalizationError, JsonLdError, MicrocredError, SchemaValidationError
+from .fields import issuer_id as _issuer_id
+from .fields import parse_datetime
 from .loader import DocumentLoader, default_loader
 from .report import Check, VerificationReport
 
@@ -32,25 +34,8 @@ _CONFIRMED_BINDINGS = {
 
 
 def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _issuer_id(credential: Mapping[str, Any]) -> str | None:
-    issuer = credential.get("issuer")
-    if isinstance(issuer, str):
-        return issuer
-    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
-        return issuer["id"]
-    return None
+    parsed = parse_datetime(value)
+    return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _is_v1(credential: Mapping[str, Any]) -> bool:

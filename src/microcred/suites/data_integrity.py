@@ -20,6 +20,7 @@ from .. import multibase as mb
 from ..canonical import canonicalize
 from ..dids import ResolvedKey
 from ..errors import JsonLdError, KeyFormatError, ProofError
+from ..fields import issuer_id as _issuer_id
 from ..keys import IssuerKey
 from ..loader import DocumentLoader
 from .jcs import jcs
@@ -257,15 +258,6 @@ def sign_proof(
     proof = {**options, "proofValue": mb.multibase_encode(signature)}
     signed["proof"] = [*existing_list, proof] if existing_list else proof
     return signed
-
-
-def _issuer_id(document: Mapping[str, Any]) -> str | None:
-    issuer = document.get("issuer")
-    if isinstance(issuer, str):
-        return issuer
-    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
-        return issuer["id"]
-    return None
 
 
 def _verify_one(
