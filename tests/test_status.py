@@ -589,3 +589,35 @@ def test_ledger_revoke_suspend_reinstate_end_to_end(tmp_path):
         assert [status_of(n) for n in range(3)] == ["revoked", "suspended", "valid"]
         ledger.reinstate("urn:uuid:1", "cleared")
         assert [status_of(n) for n in range(3)] == ["revoked", "valid", "valid"]
+
+
+def test_signed_status_lists_sign_every_ledger_list_and_refuse_a_foreign_key(tmp_path):
+    from microcred.errors import StatusListError
+    from microcred.fetch import offline_fetch
+    from microcred.keys import generate_key
+    from microcred.ledger import Ledger
+    from microcred.status import list_verifier, signed_status_lists
+
+    key = generate_key("Ed25519")
+    unsigned = {
+        "id": "urn:uuid:1",
+        "issuer": key.controller,
+        "credentialSubject": {"id": "did:example:l", "achievement": {"id": "https://a.example/1"}},
+    }
+    with Ledger.open(tmp_path / "l.db") as ledger:
+        ledger.issue(
+            unsigned,
+            sign=lambda d: d,
+            format="di",
+            status_list_base_url="https://u.example/s",
+            suspension=True,
+        )
+        ledger.revoke("urn:uuid:1", "test")
+        published = signed_status_lists(ledger, key)
+        assert sorted(p.purpose for p in published) == ["revocation", "suspension"]
+        verify_list = list_verifier(fetch=offline_fetch())
+        for item in published:
+            assert verify_list(item.document) == key.controller
+            assert item.set_count == (1 if item.purpose == "revocation" else 0)
+        with pytest.raises(StatusListError, match="controller"):
+            signed_status_lists(ledger, generate_key("Ed25519"))

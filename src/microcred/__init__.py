@@ -58,6 +58,7 @@ from .model import (
 )
 from .report import Check, VerificationReport
 from .schema import SchemaIssue, schema_errors, validate_credential
+from .status import PublishedList, signed_status_lists
 from .verify import verify, verify_many
 
 __version__ = "0.1.0"
@@ -95,6 +96,7 @@ __all__ = [
     "MicrocredError",
     "Participation",
     "ProofError",
+    "PublishedList",
     "Qualification",
     "QualityAssurance",
     "Recipient",
@@ -130,6 +132,7 @@ __all__ = [
     "save_key",
     "schema_errors",
     "sign",
+    "signed_status_lists",
     "unbake",
     "validate_credential",
     "verify",

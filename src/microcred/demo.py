@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .loader import package_data_dir
 
@@ -30,8 +31,6 @@ def run_demo(
     from .keys import generate_key, save_key
     from .ledger import Ledger
     from .model import Recipient, Result
-    from .status import sign_status_list_credential
-    from .suites import sign_proof
     from .verify import verify
 
     now = now or datetime.now(UTC).replace(microsecond=0)
@@ -82,9 +81,7 @@ def run_demo(
             assert unbake(badge).credential == di.credential
             echo("4. Baked the signed credential into a badge image: badge.svg")
 
-            resources = _publish_status_lists(
-                ledger, key, folder, sign_status_list_credential, sign_proof, now
-            )
+            resources = _publish_status_lists(ledger, key, folder, now)
             fetch = offline_fetch(resources)
             echo(f"5. Signed the status list and 'published' it (served from {folder.name}/ for this demo)\n")
 
@@ -97,9 +94,7 @@ def run_demo(
             ok &= jwt_report.verified
 
             ledger.revoke(jwt.id, "demo: issued in error")
-            resources = _publish_status_lists(
-                ledger, key, folder, sign_status_list_credential, sign_proof, now
-            )
+            resources = _publish_status_lists(ledger, key, folder, now)
             after = verify(jwt.jwt or "", fetch=offline_fetch(resources), name="credential.jwt")
             status = after.check("status")
             echo(
@@ -119,20 +114,14 @@ def run_demo(
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _publish_status_lists(ledger, key, folder, sign_list, sign_proof, now):  # noqa: ANN001, ANN202
+def _publish_status_lists(ledger: Any, key: Any, folder: Path, now: datetime) -> dict[str, bytes]:
+    from .status import signed_status_lists
+
     resources: dict[str, bytes] = {}
-    for record in ledger.lists():
-        doc = sign_list(
-            record.url,
-            record.purpose,
-            ledger.list_bits(record.url),
-            issuer=key.controller,
-            sign=lambda d: sign_proof(d, key),
-            now=lambda: now,
-        )
-        data = json.dumps(doc, indent=2).encode()
-        (folder / (record.url.rsplit("/", 1)[-1] + ".json")).write_bytes(data)
-        resources[record.url] = data
+    for item in signed_status_lists(ledger, key, now=now):
+        data = json.dumps(item.document, indent=2).encode()
+        (folder / (item.url.rsplit("/", 1)[-1] + ".json")).write_bytes(data)
+        resources[item.url] = data
     return resources
 
 

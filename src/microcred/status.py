@@ -39,6 +39,7 @@ __all__ = [
     "EntryOutcome",
     "Fetch",
     "ListVerifier",
+    "PublishedList",
     "StatusOutcome",
     "bits_from_indexes",
     "check_status",
@@ -49,6 +50,7 @@ __all__ = [
     "set_bit",
     "set_indexes",
     "sign_status_list_credential",
+    "signed_status_lists",
     "status_entry",
     "status_list_credential",
 ]
@@ -633,3 +635,63 @@ def check_status(
         if hits:
             return StatusOutcome(wanted, "; ".join(r.reason for r in hits), tuple(results))  # type: ignore[arg-type]
     return StatusOutcome("valid", "; ".join(r.reason for r in results), tuple(results))
+
+
+@dataclass(frozen=True)
+class PublishedList:
+    """A signed status list credential ready to publish at ``url``, and how many of its bits are set."""
+
+    url: str
+    purpose: str
+    document: dict[str, Any]
+    set_count: int
+    used: int
+    size: int
+
+
+def signed_status_lists(
+    ledger: Any,
+    key: IssuerKey,
+    *,
+    base_url: str | None = None,
+    now: datetime | None = None,
+    valid_until: datetime | None = None,
+) -> list[PublishedList]:
+    """Every status list in ``ledger`` (under ``base_url`` if given), signed by ``key`` as a
+    ``BitstringStatusListCredential``, to publish at its URL after every status change.
+
+    Refuses (StatusListError) a key whose controller is not the issuer recorded for a list.
+    """
+    from .suites import default_cryptosuite, sign_proof
+
+    if not key.has_private:
+        raise StatusListError("status lists must be signed with the issuer's private key", code="status.key")
+    suite = default_cryptosuite(key.algorithm)
+    moment = now or datetime.now(UTC)
+    records = ledger.lists()
+    if base_url is not None:
+        prefix = base_url.rstrip("/") + "/"
+        records = [r for r in records if r.url.startswith(prefix)]
+    for record in records:
+        if record.issuer and record.issuer != key.controller:
+            raise StatusListError(
+                f"the list {record.url} belongs to issuer {record.issuer}, but this key's controller is "
+                f"{key.controller}; sign with that issuer's key",
+                code="status.key",
+            )
+    out = []
+    for record in records:
+        bits = ledger.list_bits(record.url)
+        document = sign_status_list_credential(
+            record.url,
+            record.purpose,
+            bits,
+            issuer=record.issuer or key.controller,
+            sign=lambda doc: sign_proof(doc, key, cryptosuite=suite, created=moment),
+            valid_from=moment,
+            valid_until=valid_until,
+        )
+        out.append(PublishedList(record.url, record.purpose, document, len(set_indexes(bits)), record.used,
+                                 record.size))
+    return out
+

@@ -266,11 +266,11 @@ def sign_cmd(
 
 
 def _default_suite(key: Any) -> str:
-    if key.algorithm == "P-256":
-        return "ecdsa-rdfc-2019"
     if key.algorithm == "RSA":
         fail("RSA keys sign VC-JWTs only (RS256); use --format jwt")
-    return "eddsa-rdfc-2022"
+    from ..suites import default_cryptosuite
+
+    return default_cryptosuite(key.algorithm)
 
 
 @click.command("issue")

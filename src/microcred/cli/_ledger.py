@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -98,24 +95,8 @@ def reinstate(ledger_path: Path, reason: str | None, credential_id: str) -> None
     _change("reinstate", ledger_path, credential_id, reason)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _file_name(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1]
-
-
-_SUITE_FOR = {"Ed25519": "eddsa-rdfc-2022", "P-256": "ecdsa-rdfc-2019", "P-384": "ecdsa-rdfc-2019"}
 
 
 @click.command("status-list", short_help="Write the signed status list credentials to publish.")
@@ -170,70 +151,37 @@ def status_list(
     Example:
       microcred status-list --ledger issued.db --key issuer-key.json -o public/status
     """
-    from ..status import sign_status_list_credential
+    from ..files import write_atomic
+    from ..status import signed_status_lists
     from ._issuing import load_signing_key
 
-    try:
-        from ..suites import sign_proof
-    except ImportError:  # pragma: no cover - the signing layer is part of every release
-        fail("this microcred build has no signing suites")
     key = load_signing_key(str(key_path), passphrase_env)
-    if not key.has_private:
-        fail(f"{key_path} holds only a public key; status lists must be signed with the private key")
-    suite = _SUITE_FOR.get(key.algorithm)
-    if suite is None:
-        fail(f"a {key.algorithm} key cannot sign Data Integrity status lists (use an Ed25519 or P-256 key)")
     now = datetime.now(UTC)
     until = now + timedelta(days=valid_days) if valid_days else None
-
-    def sign(document: dict[str, Any]) -> dict[str, Any]:
-        return sign_proof(document, key, cryptosuite=suite)
-
     with Ledger.open(ledger_path, create=False) as ledger:
-        lists = ledger.lists()
-        if base_url is not None:
-            prefix = base_url.rstrip("/") + "/"
-            lists = [x for x in lists if x.url.startswith(prefix)]
-            if not lists:
-                fail(f"the ledger has no status lists under {base_url}")
-        if not lists:
+        if not ledger.lists():
             click.echo("The ledger has no status lists yet (nothing has been issued into it).")
             return
-        names: dict[str, str] = {}
-        for record in lists:
-            name = _file_name(record.url)
-            if name in names:
-                fail(
-                    f"{names[name]} and {record.url} would both be written as {name}; "
-                    "write each base URL to its own folder with --base-url"
-                )
-            names[name] = record.url
-        for record in lists:
-            if record.issuer and record.issuer != key.controller:
-                fail(
-                    f"the list {record.url} belongs to issuer {record.issuer}, but this key's controller is "
-                    f"{key.controller}; sign with that issuer's key"
-                )
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for record in lists:
-            bits = ledger.list_bits(record.url)
-            signed = sign_status_list_credential(
-                record.url,
-                record.purpose,
-                bits,
-                issuer=record.issuer or key.controller,  # type: ignore[arg-type]
-                sign=sign,
-                valid_from=now,
-                valid_until=until,
+        published = signed_status_lists(ledger, key, base_url=base_url, now=now, valid_until=until)
+    if not published:
+        fail(f"the ledger has no status lists under {base_url}")
+    names: dict[str, str] = {}
+    for item in published:
+        name = _file_name(item.url)
+        if name in names:
+            fail(
+                f"{names[name]} and {item.url} would both be written as {name}; "
+                "write each base URL to its own folder with --base-url"
             )
-            name = _file_name(record.url)
-            target = out_dir / name
-            _write_atomic(target, json.dumps(signed, indent=2, ensure_ascii=False) + "\n")
-            set_count = sum(bin(b).count("1") for b in bits)
-            click.echo(
-                f"{target}  ->  publish at {record.url}  ({record.purpose}: {set_count} set, "
-                f"{record.used} of {record.size} used)"
-            )
+        names[name] = item.url
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for item in published:
+        target = out_dir / _file_name(item.url)
+        write_atomic(target, (json.dumps(item.document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        click.echo(
+            f"{target}  ->  publish at {item.url}  ({item.purpose}: {item.set_count} set, "
+            f"{item.used} of {item.size} used)"
+        )
 
 
 COMMANDS = [revoke, suspend, reinstate, status_list]
