@@ -24,7 +24,7 @@ import os
 import secrets
 import sqlite3
 import struct
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -482,6 +482,9 @@ class Ledger:
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        if self._conn.in_transaction:  # a batch call's outer transaction: join it
+            yield self._conn
+            return
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -553,8 +556,10 @@ class Ledger:
         issued = _iso(issued_at)
         with self._tx() as db:
             clash = db.execute(
+                # two indexed lookups (an OR of them scans the whole table: O(n) per reservation)
                 "SELECT seq, credential_id, state FROM credentials WHERE state <> 'abandoned' AND "
-                "(credential_id = ? OR (achievement_id = ? AND row_key = ?))",
+                "credential_id = ? UNION SELECT seq, credential_id, state FROM credentials "
+                "WHERE state <> 'abandoned' AND achievement_id = ? AND row_key = ?",
                 (credential_id, achievement_id, row_key),
             ).fetchall()
             for seq, other_id, state in clash:
@@ -599,6 +604,17 @@ class Ledger:
             _entry(rev_url, rev_index, "revocation"),
             _entry(sus[1], sus[2], "suspension") if sus else None,
         )
+
+    def reserve_many(self, requests: Iterable[Mapping[str, Any]]) -> list[Reservation]:
+        """:meth:`reserve` for each request (its keyword arguments, ``credential_id`` included), all in
+        one transaction: all are reserved, or none."""
+        with self._tx():
+            return [self.reserve(**request) for request in requests]
+
+    def record_signed_many(self, items: Iterable[tuple[Reservation | int, str | bytes]]) -> list[str]:
+        """:meth:`record_signed` for each (reservation, document), all in one transaction."""
+        with self._tx():
+            return [self.record_signed(reservation, document) for reservation, document in items]
 
     def _allocate(
         self, db: sqlite3.Connection, base: str, purpose: str, issuer: str | None, now: str
