@@ -12,7 +12,15 @@ from .badge_image import default_badge_svg
 from .baking import Unbaked, bake, unbake
 from .builder import build_credential
 from .canonical import canonicalize
-from .cohort import CohortRow, CohortSummary, issue_many, read_cohort
+from .cohort import (
+    CohortInterrupted,
+    CohortRow,
+    CohortRowError,
+    CohortSummary,
+    issue_many,
+    read_cohort,
+    scan_cohort,
+)
 from .definition import Definition, definition_from_mapping, load_definition
 from .dids import ResolvedKey, did_web_document, jwks, resolve_verification_method
 from .errors import (
@@ -71,7 +79,9 @@ __all__ = [
     "BakingError",
     "CanonicalizationError",
     "Check",
+    "CohortInterrupted",
     "CohortRow",
+    "CohortRowError",
     "CohortSummary",
     "Credit",
     "Definition",
@@ -130,6 +140,7 @@ __all__ = [
     "read_cohort",
     "resolve_verification_method",
     "save_key",
+    "scan_cohort",
     "schema_errors",
     "sign",
     "signed_status_lists",

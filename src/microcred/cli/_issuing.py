@@ -390,13 +390,15 @@ def issue_cmd(
             out_dir,
             ledger_path=ledger_path,
             status_base_url=status_url,
-            format=fmt,
-            bake_path=bake_path,  # type: ignore[arg-type]
-            on_error=on_error,
+            format=fmt,  # type: ignore[arg-type]
+            cryptosuite=suite if fmt == "di" else None,
+            bake_path=bake_path,
+            on_error=on_error,  # type: ignore[arg-type]
             workers=workers,
             json_output=as_json,
+            suspension=suspendable,
             now=when,
-        )  # type: ignore[arg-type]
+        )
         sys.exit(code)
     if not recipient:
         fail("say who receives it: --recipient EMAIL|DID (or --cohort CSV for many)")
