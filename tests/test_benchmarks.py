@@ -1,0 +1,118 @@
+"""Smoke test of benchmarks/run.py: a tiny run prints every figure and exits 0 (no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "run.py"
+sys.path.insert(0, str(SCRIPT.parent))
+
+import run as bench  # noqa: E402
+
+OPERATION_LABELS = [label for _, label, _ in bench.OPERATIONS]
+CANON_OPERATIONS = [name for name, _, canon in bench.OPERATIONS if canon]
+
+
+@pytest.fixture(scope="module")
+def quick_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--cohort", "20", "--memory", "--json-file", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+    results = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    return done, results
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def test_exits_zero_without_a_traceback(quick_run: tuple[subprocess.CompletedProcess[str], Any]) -> None:
+    done, _ = quick_run
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_prints_every_per_credential_figure_for_both_cases(
+    quick_run: tuple[subprocess.CompletedProcess[str], Any],
+) -> None:
+    text = quick_run[0].stdout
+    assert "raw Ed25519 (64 bytes): sign" in text
+    for heading in ("typical micro-credential", "large micro-credential"):
+        section = text.split(heading, 1)[1]
+        for label in OPERATION_LABELS:
+            assert label in section, f"{label!r} missing under {heading!r}"
+        assert "same proofValue on the fast and the plain-pyld path: yes" in section
+
+
+def test_prints_cohort_memory_and_targets(quick_run: tuple[subprocess.CompletedProcess[str], Any]) -> None:
+    text = quick_run[0].stdout
+    assert "cohort: 20 learners" in text
+    assert "1 worker" in text and "(all cores)" in text
+    assert text.count("credentials/s") == 2
+    assert "ratio large/small: parent" in text
+    targets = text.split("targets (issue 6", 1)[1].splitlines()[1:]
+    assert len(targets) == 6
+    for line in targets:
+        assert line.lstrip().startswith(("[met]", "[NOT MET]", "[not measured]")), line
+
+
+def test_json_has_every_figure(quick_run: tuple[subprocess.CompletedProcess[str], dict[str, Any]]) -> None:
+    results = quick_run[1]
+    assert _finite(results["raw_ed25519"]["sign_ms"]) and _finite(results["raw_ed25519"]["verify_ms"])
+    for case in ("typical", "large"):
+        ops = results["cases"][case]["operations"]
+        assert set(ops) == {name for name, _, _ in bench.OPERATIONS}
+        for name, figures in ops.items():
+            assert _finite(figures["ms"]) and _finite(figures["x_raw_ed25519"]), name
+            if name in CANON_OPERATIONS:
+                assert _finite(figures["pyld_ms"]) and _finite(figures["speedup_vs_pyld"]), name
+            else:
+                assert figures["pyld_ms"] is None, name
+        assert results["cases"][case]["identical_proof_on_both_paths"] is True
+    cohort = results["cohort"]
+    for run in ("one_worker", "all_cores"):
+        assert cohort[run]["issued"] == 20 and cohort[run]["files"] == 20
+        assert _finite(cohort[run]["per_second"]) and cohort[run]["peak_rss_parent_kb"] > 0
+    memory = cohort["memory"]
+    assert memory["small"]["learners"] == 20 and memory["large"]["learners"] == 200
+    assert _finite(memory["ratio_parent"])
+    assert [t["met"] in (True, False, None) for t in results["targets"]] == [True] * 6
+
+
+def test_large_credential_is_large_and_valid() -> None:
+    from datetime import UTC, datetime
+
+    from large_credential import EVIDENCE, OUTCOMES, RESULTS, build_large, large_definition
+    from microcred import generate_key, load_definition, schema_errors
+
+    now = datetime(2026, 1, 15, tzinfo=UTC)
+    key, endorser = generate_key(), generate_key()
+    definition = large_definition(
+        load_definition(ROOT / "examples" / "university-data-science.toml"), endorser, now=now
+    )
+    credential = build_large(
+        definition, "ada@example.org", issuer_id=key.controller, now=now, credential_id="urn:uuid:1"
+    )
+    subject = credential["credentialSubject"]
+    outcomes = [a for a in subject["achievement"]["alignment"] if a["targetType"] == "ext:LearningOutcome"]
+    assert len(outcomes) == OUTCOMES
+    assert len(credential["evidence"]) == EVIDENCE
+    assert len(subject["result"]) == RESULTS
+    assert subject["achievement"]["endorsement"][0]["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert schema_errors(credential) == []
