@@ -181,6 +181,9 @@ def _walk_expanded(node: Any) -> Iterator[tuple[str, str]]:
             yield from _walk_expanded(item)
     elif isinstance(node, dict):
         if "@value" in node:
+            datatype = node.get("@type")
+            if isinstance(datatype, str) and datatype != "@json":
+                yield "@type", datatype
             return
         if "@id" in node and isinstance(node["@id"], str):
             yield "@id", node["@id"]
@@ -228,6 +231,8 @@ def expand(
                 ) from None
             inner = inner.__cause__ or inner.__context__
         raise JsonLdError(f"JSON-LD expansion failed: {exc}", code="jsonld.invalid") from None
+    except (ValueError, TypeError, AttributeError) as exc:  # pyld lets some malformed input through as these
+        raise JsonLdError(f"JSON-LD expansion failed: {exc}", code="jsonld.invalid") from None
     for what, iri in _walk_expanded(expanded):
         if not _absolute(iri):
             raise JsonLdError(
@@ -250,7 +255,7 @@ def to_dataset(
     options["produceGeneralizedRdf"] = False
     try:
         return processor.to_rdf(expanded, options)
-    except _pyld.JsonLdError as exc:
+    except (_pyld.JsonLdError, ValueError, TypeError) as exc:  # pyld raises plain ValueErrors too
         raise JsonLdError(f"JSON-LD to RDF failed: {exc}", code="jsonld.invalid") from None
 
 
@@ -805,7 +810,7 @@ def check_safe_mode(
         try:
             _fast_quads(document, loader, limits)
             return
-        except (_Fallback, RecursionError):
+        except Exception:  # _Fallback, or input the fast path did not foresee: the reference path decides
             pass
     expand(document, loader=loader, limits=limits)
 
@@ -833,7 +838,7 @@ def _to_quads(
     if fast and type(document) is dict:
         try:
             return _fast_quads(document, loader, limits)
-        except (_Fallback, RecursionError):
+        except Exception:  # _Fallback, or input the fast path did not foresee: the reference path decides
             pass
     return rdfc.quads_from_pyld(to_dataset(document, loader=loader, limits=limits))
 

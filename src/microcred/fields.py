@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-__all__ = ["issuer_id", "parse_datetime"]
+__all__ = ["issuer_id", "json_copy", "parse_datetime"]
 
 
 def issuer_id(credential: Mapping[str, Any]) -> str | None:
@@ -33,3 +33,20 @@ def parse_datetime(value: Any) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         return None
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists and scalars), several times faster than ``copy.deepcopy``.
+
+    Anything else is shared, not copied: JSON documents hold only immutable scalars.
+    """
+    if type(value) is dict:
+        return {k: json_copy(v) for k, v in value.items()}
+    if type(value) is list:
+        return [json_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_copy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_copy(v) for v in value]
+    return value
+

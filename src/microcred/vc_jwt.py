@@ -9,7 +9,6 @@ refused with a reason. The legacy VCDM 1.1 shape (a ``vc`` claim) is read too.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from .dids import ResolvedKey
 from .errors import DidError, FetchError, InputError, JwtError, KeyFormatError
 from .fields import issuer_id as _issuer_id
-from .fields import parse_datetime
+from .fields import json_copy, parse_datetime
 from .keys import IssuerKey
 from .multibase import b64url_decode, b64url_encode
 from .suites.signatures import sign_bytes, verify_bytes
@@ -121,7 +120,7 @@ def sign_jwt(credential: dict[str, Any], key: IssuerKey, *, now: datetime | None
     start_name, start = _start(credential)
     if start is None:
         raise JwtError("the credential has no validFrom for 'nbf'", path="validFrom")
-    payload = copy.deepcopy(credential)
+    payload = json_copy(credential)
     payload["iss"] = issuer
     if isinstance(credential.get("id"), str):
         payload["jti"] = credential["id"]
@@ -158,7 +157,7 @@ def sign_jwt(credential: dict[str, Any], key: IssuerKey, *, now: datetime | None
 def _credential_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     vc = payload.get("vc")
     if isinstance(vc, Mapping):  # VCDM 1.1 shape: claims stand for credential properties
-        credential = copy.deepcopy(dict(vc))
+        credential = json_copy(dict(vc))
         iss = payload.get("iss")
         if isinstance(iss, str):
             issuer = credential.get("issuer")
@@ -176,7 +175,7 @@ def _credential_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(payload.get("sub"), str) and isinstance(subject, dict) and "id" not in subject:
             subject["id"] = payload["sub"]
         return credential
-    return {k: copy.deepcopy(v) for k, v in payload.items() if k not in JWT_CLAIMS}
+    return {k: json_copy(v) for k, v in payload.items() if k not in JWT_CLAIMS}
 
 
 def read_jwt(token: str) -> JwtParts:

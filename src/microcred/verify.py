@@ -38,6 +38,13 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _types(credential: Mapping[str, Any]) -> list[str]:
+    """The credential's ``type`` values that are strings (a lone string counts as one)."""
+    value = credential.get("type")
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return [t for t in values if isinstance(t, str)]
+
+
 def _is_v1(credential: Mapping[str, Any]) -> bool:
     ctx = credential.get("@context")
     first = ctx[0] if isinstance(ctx, list) and ctx else ctx
@@ -70,9 +77,8 @@ def _check_context(credential: Mapping[str, Any], loader: DocumentLoader) -> Che
         return Check("context", "failed", "@context must be a non-empty list")
     if ctx[0] not in (_V1, _V2):
         return Check("context", "failed", f"the first @context must be {_V2} (or {_V1}), not {ctx[0]!r}")
-    types = credential.get("type") or []
     needs_ob = {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"} & set(
-        [types] if isinstance(types, str) else types
+        _types(credential)
     )
     if needs_ob and not any(isinstance(c, str) and c.startswith(_OB_PREFIX) for c in ctx):
         return Check("context", "failed", "no Open Badges 3.0 context in @context")
@@ -284,8 +290,7 @@ def _verify_read(
     except CanonicalizationError as exc:
         refused = Check("parse", "failed", f"refused before any processing: {exc}", {"code": exc.code})
         return VerificationReport((refused,), format=fmt, source=name, credential=None, elements=None)
-    types = credential.get("type") or []
-    types = [types] if isinstance(types, str) else types
+    types = _types(credential)
     if "VerifiableCredential" not in types:
         checks.append(Check("parse", "failed", "type does not include VerifiableCredential"))
     else:

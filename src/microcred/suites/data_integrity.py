@@ -8,7 +8,6 @@ RDFC suites canonicalize through :func:`microcred.canonical.canonicalize` (safe 
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import re
 from collections.abc import Callable, Mapping
@@ -21,6 +20,7 @@ from ..canonical import canonicalize
 from ..dids import ResolvedKey
 from ..errors import JsonLdError, KeyFormatError, ProofError
 from ..fields import issuer_id as _issuer_id
+from ..fields import json_copy
 from ..keys import IssuerKey
 from ..loader import DocumentLoader
 from .jcs import jcs
@@ -142,16 +142,16 @@ def proof_inputs(
     _, suite, why = _suite_of(proof_options)
     if suite is None:
         raise ProofError(why, code="proof.unsupported")
-    config = {k: copy.deepcopy(v) for k, v in proof_options.items() if k != "proofValue"}
+    config = {k: json_copy(v) for k, v in proof_options.items() if k != "proofValue"}
     if suite.canon == "rdfc":
         if "@context" in unsecured_document:
-            config["@context"] = copy.deepcopy(unsecured_document["@context"])
+            config["@context"] = json_copy(unsecured_document["@context"])
         doc_text = canonicalize(dict(unsecured_document), loader=loader)
         config_text = canonicalize(config, loader=loader)
         doc_bytes, config_bytes = doc_text.encode("utf-8"), config_text.encode("utf-8")
     else:
         if "@context" in unsecured_document and "@context" not in config:
-            config["@context"] = copy.deepcopy(unsecured_document["@context"])
+            config["@context"] = json_copy(unsecured_document["@context"])
         doc_bytes, config_bytes = jcs(unsecured_document), jcs(config)
         doc_text, config_text = doc_bytes.decode("utf-8"), config_bytes.decode("utf-8")
     return ProofInputs(
@@ -243,7 +243,7 @@ def sign_proof(
         )
     if not key.key_id:
         raise ProofError("the key has no verification method id", code="proof.no_key_id")
-    signed = _with_suite_context(copy.deepcopy(document))
+    signed = _with_suite_context(json_copy(document))
     existing = signed.pop("proof", None)
     existing_list = [] if existing is None else existing if isinstance(existing, list) else [existing]
     options: dict[str, Any] = {"type": "DataIntegrityProof"}
@@ -266,7 +266,7 @@ def sign_proof(
         chained = [by_id[w] for w in wanted]
         unsecured["proof"] = chained[0] if len(chained) == 1 else chained
     if suite.canon == "jcs" and "@context" in signed:
-        options["@context"] = copy.deepcopy(signed["@context"])
+        options["@context"] = json_copy(signed["@context"])
     inputs = proof_inputs(unsecured, options, key_algorithm=key.algorithm, loader=loader)
     signature = sign_bytes(key.private_key, key.algorithm, inputs.hash_data)
     proof = {**options, "proofValue": mb.multibase_encode(signature)}
@@ -339,7 +339,7 @@ def _verify_one(
             return ProofResult(
                 False, name, vm_text, key, "the document's @context does not start with the proof's"
             )
-        unsecured["@context"] = copy.deepcopy(options["@context"])
+        unsecured["@context"] = json_copy(options["@context"])
     try:
         inputs = proof_inputs(unsecured, options, key_algorithm=key.algorithm, loader=loader)
     except JsonLdError as exc:
