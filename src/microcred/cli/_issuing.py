@@ -207,15 +207,10 @@ def write_output(text: str, out: str | None) -> None:
 
 
 _FORMAT = click.Choice(["di", "jwt"])
-_SUITES = click.Choice(["eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019"])
-
-
-@click.command("sign")
-@click.argument("unsigned", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option(
+_KEY = click.option(
     "--key", "key_path", required=True, type=click.Path(dir_okay=False), help="Issuer private key file."
 )
-@click.option(
+_FORMAT_OPTION = click.option(
     "--format",
     "fmt",
     type=_FORMAT,
@@ -223,6 +218,16 @@ _SUITES = click.Choice(["eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019"])
     show_default=True,
     help="di: Data Integrity proof in the JSON; jwt: a VC-JWT.",
 )
+_PASSPHRASE = click.option(
+    "--passphrase-env", metavar="VAR", help="Read the key passphrase from this environment variable."
+)
+_SUITES = click.Choice(["eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019"])
+
+
+@click.command("sign")
+@click.argument("unsigned", type=click.Path(dir_okay=False, allow_dash=True))
+@_KEY
+@_FORMAT_OPTION
 @click.option(
     "--cryptosuite",
     type=_SUITES,
@@ -232,9 +237,7 @@ _SUITES = click.Choice(["eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019"])
 @click.option(
     "--created", metavar="DATETIME", help="Proof time (ISO 8601 with timezone), for reproducible runs."
 )
-@click.option(
-    "--passphrase-env", metavar="VAR", help="Read the key passphrase from this environment variable."
-)
+@_PASSPHRASE
 @click.option("-o", "--output", "out", metavar="OUT", help="Write here instead of stdout.")
 def sign_cmd(
     unsigned: str,
@@ -274,9 +277,7 @@ def _default_suite(key: Any) -> str:
 
 
 @click.command("issue")
-@click.option(
-    "--key", "key_path", required=True, type=click.Path(dir_okay=False), help="Issuer private key file."
-)
+@_KEY
 @click.option(
     "--achievement",
     "achievement",
@@ -291,14 +292,7 @@ def _default_suite(key: Any) -> str:
     "--cohort", type=click.Path(dir_okay=False), help="A CSV with one learner per row (see docs/cohorts.md)."
 )
 @click.option("--out-dir", type=click.Path(file_okay=False), help="Where a cohort's credentials go.")
-@click.option(
-    "--format",
-    "fmt",
-    type=_FORMAT,
-    default="di",
-    show_default=True,
-    help="di: Data Integrity proof in the JSON; jwt: a VC-JWT.",
-)
+@_FORMAT_OPTION
 @click.option(
     "--cryptosuite", type=_SUITES, default=None, help="Data Integrity suite (default from the key type)."
 )
@@ -333,9 +327,7 @@ def _default_suite(key: Any) -> str:
 @click.option(
     "--created", metavar="DATETIME", help="Issue time (ISO 8601 with timezone), for reproducible runs."
 )
-@click.option(
-    "--passphrase-env", metavar="VAR", help="Read the key passphrase from this environment variable."
-)
+@_PASSPHRASE
 @click.option("-o", "--output", "out", metavar="OUT", help="Single learner: write here instead of stdout.")
 def issue_cmd(
     key_path: str,
