@@ -55,3 +55,11 @@ def test_the_three_journeys_run_as_written(tmp_path):
         assert done.returncode == expected, (line, done.returncode, done.stdout[-2000:], done.stderr[-2000:])
         if "revoke" not in line and "verify" in line and expected == 1:
             assert "REVOKED" in done.stdout
+
+
+def test_the_library_example_runs(tmp_path, monkeypatch):
+    code = re.search(r"```python\n(.*?)```", README, flags=re.S).group(1)
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+    assert len(list((tmp_path / "cohort").glob("*.json"))) == 6
