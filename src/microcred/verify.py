@@ -306,32 +306,11 @@ def _verify_read(
     checks.append(_check_schema(credential))
 
     issuer = _issuer_id(credential)
-    key = None
     if token is not None:
-        status = "passed" if proof_result.verified else "failed"
-        checks.append(
-            Check(
-                "proof",
-                status,
-                proof_result.reason
-                if not proof_result.verified
-                else f"VC-JWT signature valid ({proof_result.header.get('alg')})",
-                {
-                    "alg": (proof_result.header or {}).get("alg"),
-                    "kid": (proof_result.header or {}).get("kid"),
-                },
-            )
-        )
-        key = proof_result.key
+        proof_check, key = _jwt_proof_check(proof_result)
     else:
-        checks.append(_check_di_proof(credential, resolve, loader))
-        key = checks[-1].details.get("_key")
-        checks[-1] = Check(
-            "proof",
-            checks[-1].status,
-            checks[-1].message,
-            {k: v for k, v in checks[-1].details.items() if k != "_key"},
-        )
+        proof_check, key = _check_di_proof(credential, resolve, loader)
+    checks.append(proof_check)
     checks.append(
         _binding_check(key, issuer)
         if checks[-1].status == "passed" or key is not None
@@ -365,25 +344,30 @@ def _verify_read(
     )
 
 
+def _jwt_proof_check(result: Any) -> tuple[Check, Any]:
+    header = result.header or {}
+    details = {"alg": header.get("alg"), "kid": header.get("kid")}
+    if result.verified:
+        return Check("proof", "passed", f"VC-JWT signature valid ({header.get('alg')})", details), result.key
+    return Check("proof", "failed", result.reason, details), result.key
+
+
 def _check_di_proof(
     credential: Mapping[str, Any], resolve: Callable[[str], Any], loader: DocumentLoader
-) -> Check:
+) -> tuple[Check, Any]:
+    """The proof check and the key it resolved (None when none was)."""
     from .suites import verify_proof
 
     if "proof" not in credential:
-        return Check("proof", "failed", "the credential carries no proof (it is unsigned)")
+        return Check("proof", "failed", "the credential carries no proof (it is unsigned)"), None
     try:
         result = verify_proof(dict(credential), resolve=resolve, loader=loader)
     except MicrocredError as exc:
-        return Check("proof", "failed", str(exc), {"code": exc.code})
-    details = {
-        "cryptosuite": result.cryptosuite,
-        "verification_method": result.verification_method,
-        "_key": result.key,
-    }
+        return Check("proof", "failed", str(exc), {"code": exc.code}), None
+    details = {"cryptosuite": result.cryptosuite, "verification_method": result.verification_method}
     if result.verified:
-        return Check("proof", "passed", f"{result.cryptosuite} signature valid", details)
-    return Check("proof", "failed", result.reason, details)
+        return Check("proof", "passed", f"{result.cryptosuite} signature valid", details), result.key
+    return Check("proof", "failed", result.reason, details), result.key
 
 
 def _check_status(
