@@ -311,11 +311,7 @@ def _verify_read(
     else:
         proof_check, key = _check_di_proof(credential, resolve, loader)
     checks.append(proof_check)
-    checks.append(
-        _binding_check(key, issuer)
-        if checks[-1].status == "passed" or key is not None
-        else Check("issuer_key", "failed", "no verified proof, so no key is bound to the issuer")
-    )
+    checks.append(_binding_check(key, issuer))
     checks.append(_check_validity(credential, now))
     checks.append(
         _check_status(
