@@ -346,8 +346,9 @@ def build_credential(
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": achievement.title,
         "issuer": issuer_profile(issuer),
-        "validFrom": format_datetime(valid_from),
     }
+    assert valid_from is not None  # set above from valid_from, now, or the clock
+    credential["validFrom"] = format_datetime(valid_from)
     if valid_until is not None:
         credential["validUntil"] = format_datetime(valid_until)
     credential["awardedDate"] = format_datetime(awarded_date or valid_from)

@@ -356,8 +356,16 @@ class _Fast:
         self.lock = threading.Lock()
 
     def full(self) -> bool:
-        sizes = (self.contexts, self.iris, self.plans, self.scalars, self.shapes, self.type_keys, self.finals)
-        sizes += (self.type_terms,)
+        sizes: tuple[dict[Any, Any], ...] = (
+            self.contexts,
+            self.iris,
+            self.plans,
+            self.scalars,
+            self.shapes,
+            self.type_keys,
+            self.finals,
+            self.type_terms,
+        )
         return sum(map(len, sizes)) > _MAX_MEMO
 
     # pyld, memoized -----------------------------------------------------------------------------------

@@ -622,9 +622,9 @@ def iter_summary(out_dir: str | os.PathLike[str]) -> Iterator[CohortResult]:
     """Read back the per-row results of the last run from ``out_dir/summary/summary.csv``."""
     with open(Path(out_dir) / SUMMARY_DIR / SUMMARY_CSV, encoding="utf-8", newline="") as handle:
         for rec in csv.DictReader(handle):
-            yield CohortResult(
-                **{k: (v if v != "" else None) for k, v in rec.items()} | {"line": int(rec["line"])}
-            )
+            fields: dict[str, Any] = {k: (v if v != "" else None) for k, v in rec.items()}
+            fields["line"] = int(rec["line"])
+            yield CohortResult(**fields)
 
 
 # ---------------------------------------------------------------------------------------- file names
@@ -859,7 +859,7 @@ def _build_unsigned(
     from .model import Evidence, Recipient, Result
 
     recipient = Recipient.parse(row.recipient, row.name, salt=salt)
-    evidence = ()
+    evidence: tuple[Evidence, ...] = ()
     if row.evidence_url is not None:
         evidence = (Evidence(id=row.evidence_url, name=row.evidence_name, narrative=row.evidence_narrative),)
     return build_credential(
@@ -1203,7 +1203,7 @@ class _Run:
         ids = [self.new_id() for _ in rows]
         if self.ledger is None:
             return [(row, credential_id, None) for row, credential_id in zip(rows, ids, strict=True)]
-        requests = [
+        requests: list[dict[str, Any]] = [
             {
                 "credential_id": credential_id,
                 "achievement_id": self.achievement_id,
@@ -1685,7 +1685,7 @@ def run_cohort_command(
         from .keys import load_key
 
         key = load_key(key)
-    definition = load_definition(definition_path)
+    definition = load_definition(Path(definition_path))
     bake: bytes | Literal["default"] | None = None
     if bake_path is not None:
         bake = Path(bake_path).read_bytes()

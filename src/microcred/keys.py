@@ -290,7 +290,7 @@ def _private_from_multibase(secret: str) -> tuple[PrivateKey, Algorithm]:
                     raise KeyFormatError(
                         f"{alg} secret key must be {_SCALAR_LEN[alg]} bytes", code="key.invalid"
                     )
-                return ec.derive_private_key(int.from_bytes(raw, "big"), _CURVES[alg]()), cast(Algorithm, alg)
+                return ec.derive_private_key(int.from_bytes(raw, "big"), _CURVES[alg]()), alg
     except ValueError as exc:
         raise KeyFormatError(f"secret key is not valid: {exc}") from None
     raise KeyFormatError(f"multicodec 0x{codec:x} is not a supported secret key type", code="key.unsupported")

@@ -94,7 +94,7 @@ class DocumentLoader:
     def with_documents(self, extra: Mapping[str, Mapping[str, Any]]) -> DocumentLoader:
         """A new loader that also serves ``extra`` (URL -> JSON document)."""
         merged = dict(self._extra)
-        merged.update(extra)
+        merged.update({url: dict(doc) for url, doc in extra.items()})
         return DocumentLoader(merged)
 
     def document(self, url: str) -> dict[str, Any]:

@@ -105,7 +105,7 @@ class VerificationReport:
             lines.append(f"  Source: {self.source}" + (f" ({self.format})" if self.format else ""))
         lines.append("")
         if self.elements is not None:
-            lines.append(elements_text(self.elements))
+            lines.append(elements_text(dict(self.elements)))
             lines.append("")
         lines.append("Checks:")
         marks = {"passed": "✔", "failed": "✘", "warning": "!", "skipped": "–"}

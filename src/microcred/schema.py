@@ -83,7 +83,7 @@ class SchemaIssue:
 
 
 def _no_fetch(uri: str) -> Resource[Any]:
-    raise NoSuchResource(ref=uri)
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs keyword
 
 
 _PROOF_ARRAY = {"type": "array", "items": {"$ref": "#/$defs/Proof"}}
@@ -152,7 +152,7 @@ def _validator(name: str) -> Validator:
     keys = {*urls}
     if isinstance(contents.get("$id"), str):
         keys.add(contents["$id"])
-    registry: Registry[Any] = Registry(retrieve=_no_fetch).with_resources(
+    registry: Registry[Any] = Registry(retrieve=_no_fetch).with_resources(  # type: ignore[call-arg]
         (key, resource) for key in sorted(keys)
     )
     cls = Draft202012Validator if is_2020 else Draft201909Validator

@@ -633,7 +633,7 @@ def check_status(
     for wanted in ("revoked", "suspended", "could_not_check"):
         hits = [r for r in results if r.status == wanted]
         if hits:
-            return StatusOutcome(wanted, "; ".join(r.reason for r in hits), tuple(results))  # type: ignore[arg-type]
+            return StatusOutcome(wanted, "; ".join(r.reason for r in hits), tuple(results))
     return StatusOutcome("valid", "; ".join(r.reason for r in results), tuple(results))
 
 

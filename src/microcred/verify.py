@@ -462,7 +462,7 @@ def _check_endorsements(
         except MicrocredError as exc:
             bad = [str(exc)]
         results.append({"path": path, "verified": not bad, "problems": bad})
-    failed = [r for r in results if not r["verified"]]
+    failed: list[dict[str, Any]] = [r for r in results if not r["verified"]]
     if failed:
         first = failed[0]
         return Check(

@@ -411,9 +411,9 @@ def issue_cmd(
             definition,
             learner,
             key,
-            format=fmt,
+            format=fmt,  # type: ignore[arg-type]  # click.Choice(["di", "jwt"])
             cryptosuite=suite,
-            ledger=ledger,  # type: ignore[arg-type]
+            ledger=ledger,
             status_base_url=status_url,
             suspension=suspendable,
             now=when,
