@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from . import multibase as mb
 from .errors import KeyFormatError
+from .files import write_atomic
 
 __all__ = [
     "KEY_FILE_VERSION",
@@ -558,22 +558,5 @@ def save_key(
     secret = _passphrase_bytes(passphrase)
     data = (json.dumps(_key_file_document(key, secret, include_private), indent=2) + "\n").encode("utf-8")
     target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    # mkstemp creates the file O_EXCL with mode 0600 from the first instant: never readable by others.
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        try:
-            os.fchmod(fd, 0o600)
-        except (AttributeError, OSError):  # pragma: no cover - platforms without fchmod
-            pass
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    # write_atomic's temp file is created O_EXCL with mode 0600 (mkstemp): never readable by others.
+    write_atomic(target, data, mode=0o600)

@@ -12,6 +12,7 @@ import click
 from ..badge_image import default_badge_svg_for_credential
 from ..baking import MAX_CREDENTIAL_BYTES, MAX_IMAGE_BYTES, Unbaked, bake, detect_image_kind, unbake
 from ..errors import BakingError
+from ..files import write_atomic
 from . import fail
 
 __all__ = ["COMMANDS", "bake_command", "unbake_command"]
@@ -98,7 +99,7 @@ def bake_command(image_path: str | None, credential_path: str, output: str) -> N
     except BakingError as exc:
         source = credential_path if exc.path == "credential" else (image_path or "default badge")
         fail(f"{source}: {exc.message}")
-    Path(output).write_bytes(baked)
+    write_atomic(Path(output), baked)
     what = "JWT" if isinstance(credential, str) else "JSON"
     click.echo(f"baked the credential ({what}) into {output}", err=True)
 
