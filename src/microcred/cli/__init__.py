@@ -10,13 +10,14 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from ..errors import MicrocredError
 
-__all__ = ["CliExit", "fail", "main"]
+__all__ = ["CliExit", "fail", "main", "write_output"]
 
 #: Exit codes used by every command.
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -38,6 +39,17 @@ class CliExit(click.ClickException):
 def fail(message: str, exit_code: int = EXIT_USAGE) -> NoReturn:
     """Stop the command with ``message`` on stderr and ``exit_code``."""
     raise CliExit(message, exit_code)
+
+
+def write_output(text: str, out: str | None) -> None:
+    """Write ``text`` to ``out`` atomically (or to stdout when ``out`` is None or -)."""
+    if out in (None, "-"):
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    from ..files import write_atomic
+
+    write_atomic(Path(out), text.encode("utf-8"))
+    click.echo(f"wrote {out}", err=True)
 
 
 class _Group(click.Group):

@@ -145,7 +145,7 @@ def unbake_command(as_json: bool, output: str | None, image_path: str) -> None:
     if found.version == "2.0":
         click.echo(f"note: {OB2_NOTICE}", err=True)
     if output is not None:
-        Path(output).write_text(text + "\n", encoding="utf-8")
+        write_atomic(Path(output), (text + "\n").encode("utf-8"))
         kind = "Open Badges 2.0 assertion" if found.version == "2.0" else "credential"
         click.echo(f"wrote the {kind} ({found.format}) to {output}", err=True)
     if as_json:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import click
@@ -16,6 +15,7 @@ from ..errors import DefinitionError, JsonLdError, SchemaValidationError
 from ..inspection import credential_elements, elements_text
 from ..model import Evidence, Recipient, Result
 from ..schema import validate_credential
+from . import write_output
 
 __all__ = ["COMMANDS", "build", "inspect", "read_credential"]
 
@@ -111,11 +111,7 @@ def build(
     except (SchemaValidationError, JsonLdError) as exc:  # say which definition produced it
         raise type(exc)(exc.message, path=exc.path, code=exc.code, source=achievement) from None
     text = json.dumps(credential, indent=2, ensure_ascii=False) + "\n"
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=False)
+    write_output(text, output)
 
 
 @click.command(

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ..errors import MicrocredError
-from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, fail
+from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, fail, write_output
 
 _VERIFY_SUFFIXES = {".json", ".jsonld", ".jwt", ".png", ".svg", ".txt"}
 
@@ -193,17 +193,6 @@ def load_signing_key(path: str, passphrase_env: str | None) -> Any:
     if not key.has_private:
         fail(f"{path}: this key file holds only a public key; signing needs the private key")
     return key
-
-
-def write_output(text: str, out: str | None) -> None:
-    """Write ``text`` to ``out`` atomically (or to stdout when ``out`` is None or -)."""
-    if out in (None, "-"):
-        click.echo(text, nl=not text.endswith("\n"))
-        return
-    from ..files import write_atomic
-
-    write_atomic(Path(out), text.encode("utf-8"))
-    click.echo(f"wrote {out}", err=True)
 
 
 _FORMAT = click.Choice(["di", "jwt"])
