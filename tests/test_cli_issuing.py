@@ -144,9 +144,9 @@ def test_issue_jwt_format_writes_a_compact_jwt(tmp_path, key_file):
     assert invoke("verify", str(out)).exit_code == 0
 
 
-def test_issue_with_ledger_adds_a_status_entry_and_revoke_makes_verify_fail(tmp_path, key_file):
-    ledger = str(tmp_path / "issuer.db")
-    out = tmp_path / "c.json"
+def _issue_into_ledger(tmp_path, key_file, *extra: str) -> tuple[str, Path]:
+    """Issue the example into a new ledger with a status entry; the ledger path and the credential file."""
+    ledger, out = str(tmp_path / "issuer.db"), tmp_path / "c.json"
     r = invoke(
         "issue",
         "--key",
@@ -159,46 +159,40 @@ def test_issue_with_ledger_adds_a_status_entry_and_revoke_makes_verify_fail(tmp_
         ledger,
         "--status-url",
         "https://uni.example/status",
+        *extra,
         "-o",
         str(out),
     )
     assert r.exit_code == 0, r.output
+    return ledger, out
+
+
+def _publish(ledger: str, key_file: str, lists: Path, entries: list[dict]) -> list[str]:
+    """Run status-list into ``lists``; the --resource options that serve each entry's list from there."""
+    assert invoke("status-list", "--ledger", ledger, "--key", key_file, "-o", str(lists)).exit_code == 0
+    resources: list[str] = []
+    for entry in entries:
+        url = entry["statusListCredential"]
+        resources += ["--resource", f"{url}={lists / url.rsplit('/', 1)[-1]}"]
+    return resources
+
+
+def test_issue_with_ledger_adds_a_status_entry_and_revoke_makes_verify_fail(tmp_path, key_file):
+    ledger, out = _issue_into_ledger(tmp_path, key_file)
     doc = json.loads(out.read_text())
     entry = doc["credentialStatus"]
     assert entry["type"] == "BitstringStatusListEntry"
-    lists = tmp_path / "lists"
-    assert invoke("status-list", "--ledger", ledger, "--key", key_file, "-o", str(lists)).exit_code == 0
-    list_file = lists / entry["statusListCredential"].rsplit("/", 1)[-1]
-    resource = (
-        f"{entry['statusListCredential']}={list_file}.json"
-        if not list_file.exists()
-        else f"{entry['statusListCredential']}={list_file}"
-    )
-    assert invoke("verify", "--resource", resource, str(out)).exit_code == 0
+    resources = _publish(ledger, key_file, tmp_path / "lists", [entry])
+    assert invoke("verify", *resources, str(out)).exit_code == 0
     assert invoke("revoke", "--ledger", ledger, "--reason", "grade replaced", doc["id"]).exit_code == 0
-    assert invoke("status-list", "--ledger", ledger, "--key", key_file, "-o", str(lists)).exit_code == 0
-    r = invoke("verify", "--resource", resource, str(out))
+    _publish(ledger, key_file, tmp_path / "lists", [entry])
+    r = invoke("verify", *resources, str(out))
     assert r.exit_code == 1
     assert "REVOKED" in r.output
 
 
 def test_issue_with_unsigned_status_fails_closed_without_the_list(tmp_path, key_file):
-    out = tmp_path / "c.json"
-    invoke(
-        "issue",
-        "--key",
-        key_file,
-        "--achievement",
-        EXAMPLE,
-        "--recipient",
-        "a@example.org",
-        "--ledger",
-        str(tmp_path / "l.db"),
-        "--status-url",
-        "https://uni.example/status",
-        "-o",
-        str(out),
-    )
+    _ledger, out = _issue_into_ledger(tmp_path, key_file)
     r = invoke("verify", "--offline", str(out))
     assert r.exit_code == 1
     assert "could not be checked" in r.output
@@ -303,35 +297,12 @@ def test_version_and_help():
 
 
 def test_suspend_then_reinstate_makes_verify_fail_then_pass_again(tmp_path, key_file):
-    ledger = str(tmp_path / "issuer.db")
-    out = tmp_path / "c.json"
-    r = invoke(
-        "issue",
-        "--key",
-        key_file,
-        "--achievement",
-        EXAMPLE,
-        "--recipient",
-        "learner@example.org",
-        "--ledger",
-        ledger,
-        "--status-url",
-        "https://uni.example/status",
-        "--suspendable",
-        "-o",
-        str(out),
-    )
-    assert r.exit_code == 0, r.output
+    ledger, out = _issue_into_ledger(tmp_path, key_file, "--suspendable")
     entries = json.loads(out.read_text())["credentialStatus"]
     assert sorted(e["statusPurpose"] for e in entries) == ["revocation", "suspension"]
-    lists = tmp_path / "lists"
-    resources = []
-    for e in entries:
-        url = e["statusListCredential"]
-        resources += ["--resource", f"{url}={lists / url.rsplit('/', 1)[-1]}"]
 
     def publish_and_verify():
-        assert invoke("status-list", "--ledger", ledger, "--key", key_file, "-o", str(lists)).exit_code == 0
+        resources = _publish(ledger, key_file, tmp_path / "lists", entries)
         return invoke("verify", *resources, str(out))
 
     assert publish_and_verify().exit_code == 0
