@@ -206,8 +206,6 @@ def test_inspect_1edtech_examples(path):
 def test_inspect_bad_input_exit_2(tmp_path):
     broken = _bad(tmp_path, "broken.json", "{not json")
     result = _run("inspect", broken)
-    assert (
-        result.exit_code == 2 and "broken.json" in result.stderr and "not valid JSON" in result.stderr
-    )
+    assert result.exit_code == 2 and "broken.json" in result.stderr and "not valid JSON" in result.stderr
     result = _run("inspect", str(tmp_path / "missing.json"))
     assert result.exit_code == 2 and "missing.json" in result.stderr

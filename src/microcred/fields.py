@@ -49,4 +49,3 @@ def json_copy(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [json_copy(v) for v in value]
     return value
-

@@ -691,7 +691,9 @@ def signed_status_lists(
             valid_from=moment,
             valid_until=valid_until,
         )
-        out.append(PublishedList(record.url, record.purpose, document, len(set_indexes(bits)), record.used,
-                                 record.size))
+        out.append(
+            PublishedList(
+                record.url, record.purpose, document, len(set_indexes(bits)), record.used, record.size
+            )
+        )
     return out
-
