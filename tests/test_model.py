@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from microcred._time import format_datetime
 from microcred.errors import DefinitionError
 from microcred.model import (
     ASSESSMENT_TYPES,
@@ -30,7 +31,6 @@ from microcred.model import (
     StackItem,
     Supervision,
     Workload,
-    format_datetime,
 )
 
 

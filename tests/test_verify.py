@@ -14,6 +14,7 @@ import pytest
 
 from microcred.badge_image import default_badge_svg
 from microcred.baking import bake
+from microcred.builder import build_credential
 from microcred.definition import load_definition
 from microcred.errors import InputError
 from microcred.fetch import offline_fetch
@@ -244,9 +245,17 @@ def test_not_yet_valid_credential_is_reported_as_such(definition, key):
     assert check.status == "failed" and check.details["reason"] == "not_yet_valid"
 
 
-def test_unsigned_credential_fails_the_proof_check(definition, key):
-    from microcred.builder import build_credential
+def test_a_date_without_a_timezone_fails_validity_and_a_naive_clock_is_utc(definition, key):
+    """microcred._time's rule: a date-time in a credential must carry its timezone; the clock may not."""
+    unsigned = build_credential(definition, "did:example:l", issuer_id=key.controller, now=ISSUED)
+    unsigned["validFrom"] = "2026-01-15T00:00:00"
+    check = run(sign(unsigned, key, created=ISSUED).credential).check("validity")
+    assert check.status == "failed" and "not a valid date-time" in check.message
+    report = run(issue(definition, "did:example:l", key, now=ISSUED).credential, now=NOW.replace(tzinfo=None))
+    assert status_of(report, "validity") == "passed" and report.verified
 
+
+def test_unsigned_credential_fails_the_proof_check(definition, key):
     unsigned = build_credential(definition, "did:example:l", issuer_id=key.controller, now=ISSUED)
     report = run(unsigned)
     assert status_of(report, "proof") == "failed"

@@ -10,13 +10,15 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from ._time import format_datetime, is_aware
+from ._time import now as _now
 from .definition import Definition
 from .errors import DefinitionError
 from .loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
-from .model import Achievement, Evidence, Issuer, Recipient, Result, format_datetime
+from .model import Achievement, Evidence, Issuer, Recipient, Result
 
 __all__ = [
     "CREDENTIALS_V2_URL",
@@ -284,7 +286,7 @@ def _uses_one_edtech_type(node: Any) -> bool:
 
 
 def _when(value: datetime | None, path: str) -> datetime | None:
-    if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
+    if value is not None and (not isinstance(value, datetime) or not is_aware(value)):
         raise DefinitionError("must be a timezone-aware datetime", path=path)
     return value
 
@@ -329,7 +331,7 @@ def build_credential(
         result = Result(result)
     if valid_from is None:
         clock = now() if callable(now) else now
-        valid_from = clock if clock is not None else datetime.now(UTC).replace(microsecond=0)
+        valid_from = clock if clock is not None else _now().replace(microsecond=0)
     valid_from = _when(valid_from, "issued")
     valid_until = _when(valid_until if valid_until is not None else achievement.expires, "expires")
     awarded_date = _when(awarded_date, "awarded_date")

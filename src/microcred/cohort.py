@@ -64,11 +64,12 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TextIO
 from urllib.parse import urlsplit
 
+from . import _time
 from .errors import MicrocredError
 
 __all__ = [
@@ -250,27 +251,16 @@ def _when(value: str, line: int, fld: str, source: str | None) -> datetime | Non
     text = value.strip()
     if not text:
         return None
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        try:
-            d = date.fromisoformat(text)
-        except ValueError:
-            raise CohortRowError(line, fld, f"{text!r} is not a calendar date", source=source) from None
-        return datetime(d.year, d.month, d.day, tzinfo=UTC)
-    iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
     try:
-        parsed = datetime.fromisoformat(iso)
-    except ValueError:
-        raise CohortRowError(
-            line,
-            fld,
-            f"{text!r} is not an ISO 8601 date (2026-01-31) or date-time (2026-01-31T09:00:00Z)",
-            source=source,
-        ) from None
-    if parsed.tzinfo is None:
-        raise CohortRowError(
-            line, fld, f"{text!r} has no timezone; add Z or an offset such as +01:00", source=source
-        )
-    return parsed
+        return _time.parse_date_or_datetime(text)
+    except _time.DateTimeError as exc:
+        if exc.no_timezone:
+            why = "has no timezone; add Z or an offset such as +01:00"
+        elif len(text) == 10:
+            why = "is not a calendar date"
+        else:
+            why = "is not an ISO 8601 date (2026-01-31) or date-time (2026-01-31T09:00:00Z)"
+        raise CohortRowError(line, fld, f"{text!r} {why}", source=source) from None
 
 
 class _SeenTable:
@@ -1484,7 +1474,7 @@ def _issue_locked(
         progress=progress,
         status_base_url=status_base_url,
         suspension=suspension,
-        now=(now or datetime.now(UTC)).replace(microsecond=0),
+        now=(now or _time.now()).replace(microsecond=0),
         new_id=new_id or (lambda: f"urn:uuid:{uuid.uuid4()}"),
         salt=salt,
     )

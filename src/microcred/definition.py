@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from . import _time
 from .errors import DefinitionError
 from .model import (
     Achievement,
@@ -39,6 +40,7 @@ from .model import (
 __all__ = ["Definition", "definition_from_mapping", "load_definition"]
 
 T = TypeVar("T")
+_NO_TIMEZONE = "has no time zone; write it with Z or an offset (+01:00)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,20 +96,21 @@ class _Reader:
 
     def when(self, value: object, path: str) -> datetime:
         if isinstance(value, str):
+            text = value
             try:
-                value = datetime.fromisoformat(value)
-            except ValueError:
-                raise self.error(path, f"{value!r} is not an ISO 8601 date-time") from None
+                value = _time.parse(text)
+            except _time.DateTimeError as exc:
+                if exc.no_timezone:
+                    raise self.error(path, f"{text.strip()} {_NO_TIMEZONE}") from None
+                raise self.error(path, f"{text!r} is not an ISO 8601 date-time") from None
         if isinstance(value, date) and not isinstance(value, datetime):
             raise self.error(
                 path, f"{value.isoformat()} is a date; give a date-time with a time zone (…T00:00:00Z)"
             )
         if not isinstance(value, datetime):
             raise self.error(path, f"must be a date-time, not {type(value).__name__}")
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise self.error(
-                path, f"{value.isoformat()} has no time zone; write it with Z or an offset (+01:00)"
-            )
+        if not _time.is_aware(value):
+            raise self.error(path, f"{value.isoformat()} {_NO_TIMEZONE}")
         return value
 
     def make(self, factory: Callable[..., T], path: str, **kwargs: Any) -> T:

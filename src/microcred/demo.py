@@ -6,10 +6,11 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import _time
 from .loader import package_data_dir
 
 __all__ = ["DEMO_EXAMPLE", "run_demo"]
@@ -33,7 +34,7 @@ def run_demo(
     from .model import Recipient, Result
     from .verify import verify
 
-    now = now or datetime.now(UTC).replace(microsecond=0)
+    now = now or _time.now().replace(microsecond=0)
     folder = Path(tempfile.mkdtemp(prefix="microcred-demo-")) if keep is None else keep
     folder.mkdir(parents=True, exist_ok=True)
     ok = True

@@ -1,12 +1,11 @@
-"""Reading the fields every credential shares, whatever its shape: the issuer's id and date-times."""
+"""Reading the fields every credential shares, whatever its shape: the issuer's id; copying JSON."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
-__all__ = ["issuer_id", "json_copy", "parse_datetime"]
+__all__ = ["issuer_id", "json_copy"]
 
 
 def issuer_id(credential: Mapping[str, Any]) -> str | None:
@@ -17,22 +16,6 @@ def issuer_id(credential: Mapping[str, Any]) -> str | None:
     if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
         return issuer["id"]
     return None
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    """An XML Schema / ISO 8601 date-time string (``Z`` or an offset) as a datetime; None if it is not one.
-
-    A value without a timezone comes back naive: callers decide whether that is an error or UTC.
-    """
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def json_copy(value: Any) -> Any:

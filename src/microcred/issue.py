@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
+from . import _time
 from .errors import MicrocredError, ProofError
 from .loader import DocumentLoader
 
@@ -115,7 +116,7 @@ def issue(
 
     from .builder import build_credential
 
-    now = now or datetime.now(UTC)
+    now = now or _time.now()
     credential_id = (new_id or (lambda: f"urn:uuid:{uuid.uuid4()}"))()
     options = dict(build_options or {})
     options.setdefault("now", now)

@@ -26,11 +26,12 @@ import sqlite3
 import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
+from . import _time
 from .errors import LedgerError
 
 __all__ = [
@@ -199,9 +200,9 @@ class StatusListRecord:
 def _iso(moment: datetime | str) -> str:
     if isinstance(moment, str):
         return moment
-    if moment.tzinfo is None:
+    if not _time.is_aware(moment):
         raise LedgerError("datetimes given to the ledger must be timezone-aware", code="ledger.time")
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _time.format_utc(moment)
 
 
 def _entry(list_url: str, index: int, purpose: str) -> dict[str, Any]:
@@ -402,7 +403,7 @@ class Ledger:
             raise LedgerError(
                 f"list size must be a positive multiple of 8, not {_list_size}", code="ledger.error"
             )
-        clock = now or (lambda: datetime.now(UTC))
+        clock = now or _time.now
         target = Path(path)
         if not target.exists():
             if not create:

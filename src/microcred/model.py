@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from . import _time
 from .errors import DefinitionError
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
     "Stackability",
     "Supervision",
     "Workload",
-    "format_datetime",
 ]
 
 _ISO_3166_ALPHA_2 = """
@@ -246,7 +246,7 @@ def _number(value: object, path: str) -> None:
 def _aware(value: object, path: str) -> None:
     if not isinstance(value, datetime):
         raise _fail(path, f"must be a date-time, not {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
+    if not _time.is_aware(value):
         raise _fail(
             path, f"{value.isoformat()} has no time zone; write it with Z or an offset such as +01:00"
         )
@@ -274,12 +274,6 @@ def _tuple_of(value: object, kind: type, path: str) -> None:
 
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None and v != [] and v != {}}
-
-
-def format_datetime(value: datetime) -> str:
-    """``value`` as an XML Schema dateTime: UTC written with ``Z``, other offsets kept."""
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -871,6 +865,6 @@ class Achievement:
                 "supervision": self.supervision.to_element() if self.supervision else None,
                 "grade": self.grade.to_element() if self.grade else None,
                 "stackability": self.stackability.to_element() if self.stackability else None,
-                "expires": format_datetime(self.expires) if self.expires else None,
+                "expires": _time.format_datetime(self.expires) if self.expires else None,
             }
         )

@@ -20,12 +20,13 @@ import json
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
+from . import _time
 from .dids import resolve_verification_method
 from .errors import MicrocredError, ProofError, StatusListError
-from .fields import issuer_id, parse_datetime
+from .fields import issuer_id
 from .keys import IssuerKey
 from .loader import DocumentLoader
 
@@ -203,9 +204,9 @@ def status_entry(list_url: str, index: int, purpose: Purpose) -> dict[str, Any]:
 
 
 def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
+    if not _time.is_aware(moment):
         raise StatusListError("datetimes must be timezone-aware", code="status.time")
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _time.format_utc(moment)
 
 
 def status_list_credential(
@@ -231,7 +232,7 @@ def status_list_credential(
             f"a status list needs at least {MIN_LIST_BITS} entries, this one has {len(bits) * 8}",
             code="status.length",
         )
-    start = valid_from or (now or (lambda: datetime.now(UTC)))()
+    start = valid_from or (now or _time.now)()
     credential: dict[str, Any] = {
         "@context": [LIST_CREDENTIAL_CONTEXT],
         "id": list_url,
@@ -362,10 +363,11 @@ def _types(value: Any) -> list[str]:
 
 
 def _parse_time(value: Any, what: str) -> datetime:
-    moment = parse_datetime(value)
-    if moment is None:
-        raise StatusListError(f"{what} {value!r} is not an ISO 8601 date-time", code="status.time")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return _time.parse(value)
+    except _time.DateTimeError as exc:
+        why = "has no timezone" if exc.no_timezone else "is not an ISO 8601 date-time"
+        raise StatusListError(f"{what} {value!r} {why}", code="status.time") from None
 
 
 class _CannotCheck(Exception):
@@ -599,9 +601,7 @@ def check_status(
     fetched and searched for the credential's id. Never raises for a list it cannot read: that entry
     is ``could_not_check`` with the reason.
     """
-    moment = now() if callable(now) else (now or datetime.now(UTC))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+    moment = _time.verification_clock(now() if callable(now) else now)
     raw = credential.get("credentialStatus")
     if raw is None or raw == []:
         return StatusOutcome("no_status", "the credential has no credentialStatus")
@@ -667,7 +667,7 @@ def signed_status_lists(
     if not key.has_private:
         raise StatusListError("status lists must be signed with the issuer's private key", code="status.key")
     suite = default_cryptosuite(key.algorithm)
-    moment = now or datetime.now(UTC)
+    moment = now or _time.now()
     records = ledger.lists()
     if base_url is not None:
         prefix = base_url.rstrip("/") + "/"

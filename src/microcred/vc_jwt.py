@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from cryptography.hazmat.primitives import serialization
 
+from . import _time
 from .dids import ResolvedKey
 from .errors import DidError, FetchError, InputError, JwtError, KeyFormatError
 from .fields import issuer_id as _issuer_id
-from .fields import json_copy, parse_datetime
+from .fields import json_copy
 from .keys import IssuerKey
 from .multibase import b64url_decode, b64url_encode
 from .suites.signatures import sign_bytes, verify_bytes
@@ -56,23 +57,15 @@ class JwtResult:
     reason: str
 
 
-def _parse_time(value: Any, what: str) -> datetime:
+def _epoch(value: Any, what: str) -> int:
+    """The JWT NumericDate of a credential date-time (``nbf``/``exp`` from ``validFrom``/``validUntil``)."""
     if not isinstance(value, str):
         raise JwtError(f"{what} must be a date-time string", path=what)
-    parsed = parse_datetime(value)
-    if parsed is None:
-        raise JwtError(f"{what} {value!r} is not an ISO 8601 date-time", path=what)
-    if parsed.tzinfo is None:
-        raise JwtError(f"{what} {value!r} has no time zone", path=what)
-    return parsed
-
-
-def _epoch(value: Any, what: str) -> int:
-    return int(_parse_time(value, what).timestamp())
-
-
-def _iso(seconds: Any) -> str:
-    return datetime.fromtimestamp(int(seconds), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return _time.to_epoch(_time.parse(value))
+    except _time.DateTimeError as exc:
+        why = "has no time zone" if exc.no_timezone else "is not an ISO 8601 date-time"
+        raise JwtError(f"{what} {value!r} {why}", path=what) from None
 
 
 def _subject_id(credential: Mapping[str, Any]) -> str | None:
@@ -131,10 +124,10 @@ def sign_jwt(credential: dict[str, Any], key: IssuerKey, *, now: datetime | None
     end_name, end = _end(credential)
     if end is not None:
         payload["exp"] = _epoch(end, end_name)
-    issued_at = now or datetime.now(UTC)
-    if issued_at.tzinfo is None:
+    issued_at = now or _time.now()
+    if not _time.is_aware(issued_at):
         raise JwtError("now must be timezone-aware")
-    payload["iat"] = int(issued_at.timestamp())
+    payload["iat"] = _time.to_epoch(issued_at)
     alg = key.jws_algorithm
     header = {"alg": alg, "kid": key.key_id, "typ": "JWT"}
     if alg == "EdDSA":
@@ -166,9 +159,9 @@ def _credential_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
             elif isinstance(issuer, dict) and "id" not in issuer:
                 issuer["id"] = iss
         if "nbf" in payload and "issuanceDate" not in credential and "validFrom" not in credential:
-            credential["issuanceDate"] = _iso(payload["nbf"])
+            credential["issuanceDate"] = _time.from_epoch(payload["nbf"])
         if "exp" in payload and "expirationDate" not in credential and "validUntil" not in credential:
-            credential["expirationDate"] = _iso(payload["exp"])
+            credential["expirationDate"] = _time.from_epoch(payload["exp"])
         if isinstance(payload.get("jti"), str) and "id" not in credential:
             credential["id"] = payload["jti"]
         subject = credential.get("credentialSubject")

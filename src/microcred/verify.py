@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import _time
 from .errors import CanonicalizationError, JsonLdError, MicrocredError, SchemaValidationError
 from .fields import issuer_id as _issuer_id
-from .fields import parse_datetime
 from .loader import DocumentLoader, default_loader
 from .report import Check, VerificationReport
 
@@ -31,11 +31,6 @@ _CONFIRMED_BINDINGS = {
     "published": "the issuer's published profile / key document lists the key",
     "trusted": "the caller explicitly trusted this key",
 }
-
-
-def _parse_time(value: Any) -> datetime | None:
-    parsed = parse_datetime(value)
-    return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _types(credential: Mapping[str, Any]) -> list[str]:
@@ -144,7 +139,7 @@ def _check_validity(credential: Mapping[str, Any], now: datetime) -> Check:
     start_key = "validFrom" if "validFrom" in credential else "issuanceDate"
     end_key = "validUntil" if "validUntil" in credential else "expirationDate"
     start_raw, end_raw = credential.get(start_key), credential.get(end_key)
-    start, end = _parse_time(start_raw), _parse_time(end_raw)
+    start, end = _time.parse_or_none(start_raw), _time.parse_or_none(end_raw)
     details = {"now": now.isoformat(), start_key: start_raw, end_key: end_raw}
     if start_raw is None:
         return Check("validity", "failed", "the credential states no validFrom / issuanceDate", details)
@@ -229,7 +224,7 @@ def verify(
 
     fetch = fetch or Fetcher()
     loader = loader or default_loader
-    now = now or datetime.now(UTC)
+    now = _time.verification_clock(now)
     trusted = {k.key_id: k for k in (trusted_keys or [])}
     kind, credential, token, name = _read(source, fetch, name)
     return _verify_read(

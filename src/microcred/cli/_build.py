@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from .. import _time
 from ..builder import build_credential
 from ..canonical import check_safe_mode
 from ..definition import load_definition
@@ -38,12 +39,13 @@ def _when(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
     try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
+        return _time.parse(value)
+    except _time.DateTimeError as exc:
+        if exc.no_timezone:
+            raise DefinitionError(
+                f"{value} has no time zone; add Z or an offset such as +01:00", path=option
+            ) from None
         raise DefinitionError(f"{value!r} is not an ISO 8601 date-time", path=option) from None
-    if when.utcoffset() is None:
-        raise DefinitionError(f"{value} has no time zone; add Z or an offset such as +01:00", path=option)
-    return when
 
 
 @click.command(

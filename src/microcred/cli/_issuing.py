@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from .. import _time
 from ..errors import MicrocredError
 from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, fail, write_output
 
@@ -32,14 +33,12 @@ def _parse_resources(pairs: tuple[str, ...]) -> dict[str, Path]:
 def _parse_time(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
-    text = value[:-1] + "+00:00" if value.endswith("Z") else value
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
+        return _time.parse(value)
+    except _time.DateTimeError as exc:
+        if exc.no_timezone:
+            fail(f"{option} {value!r} has no timezone; add Z or an offset such as +01:00")
         fail(f"{option} {value!r} is not an ISO 8601 date-time (e.g. 2026-01-31T12:00:00Z)")
-    if parsed.tzinfo is None:
-        fail(f"{option} {value!r} has no timezone; add Z or an offset such as +01:00")
-    return parsed
 
 
 def _expand_inputs(inputs: tuple[str, ...]) -> list[str]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import click
 
+from .. import _time
 from ..ledger import Ledger
 from . import fail
 
@@ -156,7 +157,7 @@ def status_list(
     from ._issuing import load_signing_key
 
     key = load_signing_key(str(key_path), passphrase_env)
-    now = datetime.now(UTC)
+    now = _time.now()
     until = now + timedelta(days=valid_days) if valid_days else None
     with Ledger.open(ledger_path, create=False) as ledger:
         if not ledger.lists():

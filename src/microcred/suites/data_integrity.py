@@ -9,12 +9,12 @@ RDFC suites canonicalize through :func:`microcred.canonical.canonicalize` (safe 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final, Literal
 
+from .. import _time
 from .. import multibase as mb
 from ..canonical import canonicalize
 from ..dids import ResolvedKey
@@ -45,7 +45,6 @@ Resolve = Callable[[str], ResolvedKey]
 DATA_INTEGRITY_V1: Final = "https://w3id.org/security/data-integrity/v1"
 DATA_INTEGRITY_V2: Final = "https://w3id.org/security/data-integrity/v2"
 CREDENTIALS_V2: Final = "https://www.w3.org/ns/credentials/v2"
-_DATETIME_RE: Final = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 
 
 @dataclass(frozen=True)
@@ -161,12 +160,12 @@ def proof_inputs(
 
 def _created_text(created: datetime | str | None, now: Callable[[], datetime] | None) -> str:
     if created is None:
-        created = (now or (lambda: datetime.now(UTC)))()
+        created = (now or _time.now)()
     if isinstance(created, datetime):
-        if created.tzinfo is None:
+        if not _time.is_aware(created):
             raise ProofError("created must be timezone-aware (UTC)", path="proof.created")
-        return created.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if not isinstance(created, str) or not _DATETIME_RE.match(created):
+        return _time.format_utc(created)
+    if not _time.is_datetime_stamp(created):
         raise ProofError(f"created {created!r} is not an XML Schema dateTime", path="proof.created")
     return created
 
@@ -297,7 +296,7 @@ def _verify_one(
     if not isinstance(value, str) or not value:
         raise ProofError("the proof has no proofValue string", path="proof.proofValue")
     created = proof.get("created")
-    if created is not None and (not isinstance(created, str) or not _DATETIME_RE.match(created)):
+    if created is not None and not _time.is_datetime_stamp(created):
         raise ProofError(f"proof created {created!r} is not an XML Schema dateTime", path="proof.created")
     if value[0] != "z":
         raise ProofError("proofValue must be multibase base58btc ('z…')", path="proof.proofValue")
