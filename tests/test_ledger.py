@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from microcred.errors import LedgerError
-from microcred.ledger import APPLICATION_ID, MIN_LIST_SIZE, SCHEMA_VERSION, Ledger, canonical_bytes
-from microcred.status import set_indexes, status_entry
+from microcred.ledger import APPLICATION_ID, SCHEMA_VERSION, Ledger, canonical_bytes
+from microcred.status import MIN_LIST_BITS, set_indexes, status_entry
 
 BASE = "https://example.edu/status"
 ISSUER = "https://example.edu/issuers/1"
@@ -70,10 +70,10 @@ def test_reservation_entries_and_default_list_size(path):
         assert r.credential_status == [r.revocation_entry, r.suspension_entry]
         lists = ledger.lists()
         assert [(x.url, x.purpose, x.size, x.issuer) for x in lists] == [
-            (f"{BASE}/revocation-1", "revocation", MIN_LIST_SIZE, ISSUER),
-            (f"{BASE}/suspension-1", "suspension", MIN_LIST_SIZE, ISSUER),
+            (f"{BASE}/revocation-1", "revocation", MIN_LIST_BITS, ISSUER),
+            (f"{BASE}/suspension-1", "suspension", MIN_LIST_BITS, ISSUER),
         ]
-        assert MIN_LIST_SIZE >= 131_072
+        assert MIN_LIST_BITS >= 131_072
         single = reserve(ledger, 3)
         assert isinstance(single.credential_status, dict)
 
@@ -124,7 +124,7 @@ def test_indexes_are_random(path):
     assert len(set(indexes)) == 200
     assert indexes != sorted(indexes)
     # spread over the whole list, not packed at the start (a sequential allocator would give 0..199)
-    assert max(indexes) > MIN_LIST_SIZE // 2 and min(indexes) < MIN_LIST_SIZE // 2
+    assert max(indexes) > MIN_LIST_BITS // 2 and min(indexes) < MIN_LIST_BITS // 2
 
 
 def test_injected_randomness_retries_taken_indexes(path):
@@ -163,7 +163,7 @@ def test_crashed_reservation_is_reissued_under_a_new_index(path):
         # the burnt index stays taken: never handed to anyone else
         rows = ledger._conn.execute("SELECT state FROM credentials ORDER BY seq").fetchall()
         assert rows == [("abandoned",), ("issued",)]
-        assert ledger.list_bits(f"{BASE}/revocation-1") == bytes(MIN_LIST_SIZE // 8)
+        assert ledger.list_bits(f"{BASE}/revocation-1") == bytes(MIN_LIST_BITS // 8)
         assert ledger.lists()[0].used == 2
         assert [r.credential_id for r in ledger.credentials()] == ["urn:uuid:cred-1"]
         # another achievement may use the same row key

@@ -71,6 +71,8 @@ from urllib.parse import urlsplit
 
 from . import _time
 from .errors import MicrocredError
+from .issue import default_status_base_url
+from .keys import default_cryptosuite, default_format
 
 __all__ = [
     "COHORT_COLUMNS",
@@ -126,8 +128,6 @@ _RECIPIENT_COLUMNS = ("recipient", "email", "did")
 _MAX_TEXT = 1000
 _DIR_SYNC_EVERY = 256
 _CHUNK = 32
-#: The Data Integrity suite used for a key type when none is asked for.
-_DEFAULT_SUITES = {"Ed25519": "eddsa-rdfc-2022", "P-256": "ecdsa-rdfc-2019", "P-384": "ecdsa-rdfc-2019"}
 
 RowStatus = Literal["issued", "skipped-existing", "failed"]
 OnError = Literal["skip", "stop"]
@@ -1318,19 +1318,6 @@ class _Run:
         self.writer.finish(self.summary)
 
 
-def _default_status_base(definition: Any) -> str:
-    """``<issuer url>/credentials/status``, as :func:`microcred.issue.issue` derives it."""
-    url = getattr(definition.issuer, "url", None)
-    if isinstance(url, str) and url.startswith("https://"):
-        return url.rstrip("/") + "/credentials/status"
-    raise MicrocredError(
-        "issuing into a ledger needs the https:// base URL where the status lists will be published "
-        "(status_base_url=, or --status-url); the issuer has no https url to derive it from",
-        path="status_base_url",
-        code="usage.status_url",
-    )
-
-
 def _resolve_bake(bake: bytes | Literal["default"] | None, definition: Any) -> bytes | None:
     if bake != "default":
         return bake
@@ -1346,7 +1333,7 @@ def issue_many(
     *,
     out_dir: str | os.PathLike[str],
     ledger: Any | None = None,
-    format: Literal["di", "jwt"] = "di",
+    format: Literal["di", "jwt"] | None = None,
     cryptosuite: str | None = None,
     executor: cf.Executor | None = None,
     workers: int | None = None,
@@ -1371,20 +1358,21 @@ def issue_many(
     stay issued); ``"skip"`` reports it and goes on. A rerun issues only what is missing. ``ledger`` (a
     :class:`~microcred.ledger.Ledger`) adds status entries under ``status_base_url`` (default
     ``<issuer url>/credentials/status``). The issuer's id is the key's controller, as in
-    :func:`microcred.issue.issue`. ``cryptosuite`` defaults by key type
-    (``eddsa-rdfc-2022``, ``ecdsa-rdfc-2019``). ``bake`` (PNG or SVG bytes, or ``"default"`` for a
-    generated SVG badge) also writes a baked image per learner. ``progress`` is called after each row.
+    :func:`microcred.issue.issue`, and ``format`` and ``cryptosuite`` default by key type as there.
+    ``bake`` (PNG or SVG bytes, or ``"default"`` for a generated SVG badge) also writes a baked image
+    per learner. ``progress`` is called after each row.
     On SIGINT (main thread) the rows in flight are finished, the summary is written and
     :class:`CohortInterrupted` (a KeyboardInterrupt) is raised carrying it; a second SIGINT abandons
     the rows in flight (they are issued again on the next run).
     """
     if on_error not in ("skip", "stop"):
         raise MicrocredError(f"on_error must be 'skip' or 'stop', not {on_error!r}", code="usage.on_error")
+    format = format or default_format(key.algorithm)
     if format not in ("di", "jwt"):
         raise MicrocredError(f"unknown format {format!r}: use 'di' or 'jwt'", code="usage.format")
-    suite = cryptosuite or _DEFAULT_SUITES.get(getattr(key, "algorithm", ""), "eddsa-rdfc-2022")
+    suite = cryptosuite or (default_cryptosuite(key.algorithm) if format == "di" else "")
     if ledger is not None and not status_base_url:
-        status_base_url = _default_status_base(definition)
+        status_base_url = default_status_base_url(definition.issuer.url)
     image = _resolve_bake(bake, definition)
     shared = _shared(key, definition, image)
     started = time.perf_counter()

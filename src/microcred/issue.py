@@ -10,9 +10,10 @@ from typing import Any, Literal
 
 from . import _time
 from .errors import MicrocredError, ProofError
+from .keys import default_cryptosuite, default_format
 from .loader import DocumentLoader
 
-__all__ = ["Format", "IssuedCredential", "issue", "sign"]
+__all__ = ["Format", "IssuedCredential", "default_status_base_url", "issue", "sign"]
 
 Format = Literal["di", "jwt"]
 
@@ -59,15 +60,18 @@ def sign(
     credential: Mapping[str, Any],
     key: Any,
     *,
-    format: Format = "di",
-    cryptosuite: str = "eddsa-rdfc-2022",
+    format: Format | None = None,
+    cryptosuite: str | None = None,
     created: datetime | str | None = None,
     loader: DocumentLoader | None = None,
     now: datetime | None = None,
 ) -> IssuedCredential:
     """Sign a built credential with ``key`` as a Data Integrity proof (``di``) or a VC-JWT (``jwt``).
 
-    The key's controller must be the credential's issuer. An existing proof is refused.
+    ``format`` and ``cryptosuite`` default by key type (:func:`microcred.keys.default_format`,
+    :func:`~microcred.keys.default_cryptosuite`): Ed25519 → ``eddsa-rdfc-2022``, P-256 →
+    ``ecdsa-rdfc-2019``, RSA → a VC-JWT (RS256). The key's controller must be the credential's
+    issuer. An existing proof is refused.
     """
     if not key.has_private:
         raise ProofError(
@@ -76,6 +80,7 @@ def sign(
     if "proof" in credential:
         raise ProofError("the credential already carries a proof", path="proof", code="proof.already_signed")
     _check_issuer(credential, key)
+    format = format or default_format(key.algorithm)
     if format == "jwt":
         from .vc_jwt import sign_jwt
 
@@ -85,7 +90,8 @@ def sign(
         raise MicrocredError(f"unknown format {format!r}: use 'di' or 'jwt'", code="usage.format")
     from .suites import sign_proof
 
-    signed = sign_proof(dict(credential), key, cryptosuite=cryptosuite, created=created or now, loader=loader)
+    suite = cryptosuite or default_cryptosuite(key.algorithm)
+    signed = sign_proof(dict(credential), key, cryptosuite=suite, created=created or now, loader=loader)
     return IssuedCredential(signed, "di")
 
 
@@ -94,8 +100,8 @@ def issue(
     recipient: Any,
     key: Any,
     *,
-    format: Format = "di",
-    cryptosuite: str = "eddsa-rdfc-2022",
+    format: Format | None = None,
+    cryptosuite: str | None = None,
     ledger: Any | None = None,
     status_base_url: str | None = None,
     suspension: bool = False,
@@ -108,7 +114,8 @@ def issue(
 ) -> IssuedCredential:
     """Build a credential for ``recipient``, sign it with ``key`` and record it in ``ledger``.
 
-    The issuer's id comes from the key (its did:key, or the did:web / https issuer the key names). With a
+    The issuer's id comes from the key (its did:key, or the did:web / https issuer the key names);
+    ``format`` and ``cryptosuite`` default by key type, as in :func:`sign`. With a
     ledger, a status index is allocated and the credential recorded in one transaction before the signed
     credential is returned (``status_base_url`` says where the issuer publishes its status lists).
     """
@@ -122,6 +129,7 @@ def issue(
     options.setdefault("now", now)
     options["credential_id"] = credential_id
     credential = build_credential(definition, recipient, issuer_id=key.controller, **options)
+    format = format or default_format(key.algorithm)
     if ledger is None:
         return sign(
             credential,
@@ -132,7 +140,10 @@ def issue(
             loader=loader,
             now=now,
         )
-    base = status_base_url or _default_status_base(credential)
+    issuer = credential.get("issuer")
+    base = status_base_url or default_status_base_url(
+        issuer.get("url") if isinstance(issuer, Mapping) else None
+    )
     issued, _reservation = ledger.issue(
         credential,
         sign=lambda doc: sign(
@@ -147,9 +158,12 @@ def issue(
     return issued
 
 
-def _default_status_base(credential: Mapping[str, Any]) -> str:
-    issuer = credential.get("issuer")
-    url = issuer.get("url") if isinstance(issuer, Mapping) else None
+def default_status_base_url(issuer_url: object) -> str:
+    """Where an issuer publishes its status lists unless told: ``<issuer url>/credentials/status``.
+
+    Raises :class:`MicrocredError` (``usage.status_url``) when the issuer has no https url.
+    """
+    url = issuer_url
     if isinstance(url, str) and url.startswith("https://"):
         return url.rstrip("/") + "/credentials/status"
     raise MicrocredError(

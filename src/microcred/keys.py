@@ -52,7 +52,6 @@ MIN_RSA_BITS: Final = 2048
 KEY_FILE_VERSION: Final = 1
 _MAX_KEY_FILE: Final = 1_000_000
 
-_JWS_ALG: Final[dict[str, str]] = {"Ed25519": "EdDSA", "P-256": "ES256", "P-384": "ES384", "RSA": "RS256"}
 _CURVES: Final[dict[str, type[ec.EllipticCurve]]] = {"P-256": ec.SECP256R1, "P-384": ec.SECP384R1}
 _PUB_CODEC: Final[dict[str, int]] = {"Ed25519": mb.ED25519_PUB, "P-256": mb.P256_PUB, "P-384": mb.P384_PUB}
 _PRIV_CODEC: Final[dict[str, int]] = {
@@ -61,6 +60,46 @@ _PRIV_CODEC: Final[dict[str, int]] = {
     "P-384": mb.P384_PRIV,
 }
 _SCALAR_LEN: Final[dict[str, int]] = {"P-256": 32, "P-384": 48}
+
+#: How each key algorithm signs when nothing else is asked for: its JWS ``alg`` (VC-JWT) and its Data
+#: Integrity cryptosuite (None: it has none, so it signs VC-JWTs only). The one home of this policy:
+#: :func:`jws_algorithm`, :func:`default_cryptosuite` and :func:`default_format` read it.
+SIGNING_DEFAULTS: Final[dict[str, tuple[str, str | None]]] = {
+    "Ed25519": ("EdDSA", "eddsa-rdfc-2022"),
+    "P-256": ("ES256", "ecdsa-rdfc-2019"),
+    "P-384": ("ES384", "ecdsa-rdfc-2019"),
+    "RSA": ("RS256", None),
+}
+
+
+def _signing_defaults(algorithm: str) -> tuple[str, str | None]:
+    try:
+        return SIGNING_DEFAULTS[algorithm]
+    except KeyError:
+        raise KeyFormatError(
+            f"unknown key algorithm {algorithm!r} (one of {', '.join(ALGORITHMS)})", code="key.unsupported"
+        ) from None
+
+
+def jws_algorithm(algorithm: str) -> str:
+    """The JWS ``alg`` a key of ``algorithm`` signs VC-JWTs with: EdDSA, ES256, ES384 or RS256."""
+    return _signing_defaults(algorithm)[0]
+
+
+def default_cryptosuite(algorithm: str) -> str:
+    """The Data Integrity cryptosuite microcred signs with for a key ``algorithm`` (RSA has none)."""
+    suite = _signing_defaults(algorithm)[1]
+    if suite is None:
+        raise KeyFormatError(
+            f"a {algorithm} key cannot sign Data Integrity proofs (use Ed25519 or P-256, or a VC-JWT)",
+            code="key.unsupported",
+        )
+    return suite
+
+
+def default_format(algorithm: str) -> Literal["di", "jwt"]:
+    """``di`` (a Data Integrity proof) when the key algorithm has a cryptosuite, else ``jwt`` (RSA)."""
+    return "di" if _signing_defaults(algorithm)[1] is not None else "jwt"
 
 
 def public_key_algorithm(public_key: object) -> Algorithm:
@@ -145,7 +184,7 @@ class IssuerKey:
     @property
     def jws_algorithm(self) -> str:
         """The JWS ``alg`` this key signs with: ``EdDSA``, ``ES256`` (``ES384``) or ``RS256``."""
-        return _JWS_ALG[self.algorithm]
+        return jws_algorithm(self.algorithm)
 
     def public_multibase(self) -> str:
         """``publicKeyMultibase`` (multicodec header + raw or compressed key, base58btc)."""

@@ -33,10 +33,10 @@ from typing import Any, Literal, TypeVar
 
 from . import _time
 from .errors import LedgerError
+from .status import MIN_LIST_BITS, status_entry
 
 __all__ = [
     "APPLICATION_ID",
-    "MIN_LIST_SIZE",
     "SCHEMA_VERSION",
     "CredentialRecord",
     "Ledger",
@@ -51,8 +51,6 @@ __all__ = [
 APPLICATION_ID = 0x6D637264
 #: The schema version this code writes; older files are migrated, newer ones refused.
 SCHEMA_VERSION = 1
-#: Entries per status list (Bitstring Status List minimum, for herd privacy).
-MIN_LIST_SIZE = 131_072
 _FORMAT_MARK = "microcred-ledger"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _BUSY_TIMEOUT_S = 30.0
@@ -203,16 +201,6 @@ def _iso(moment: datetime | str) -> str:
     if not _time.is_aware(moment):
         raise LedgerError("datetimes given to the ledger must be timezone-aware", code="ledger.time")
     return _time.format_utc(moment)
-
-
-def _entry(list_url: str, index: int, purpose: str) -> dict[str, Any]:
-    return {
-        "id": f"{list_url}#{index}",
-        "type": "BitstringStatusListEntry",
-        "statusPurpose": purpose,
-        "statusListIndex": str(index),
-        "statusListCredential": list_url,
-    }
 
 
 def canonical_bytes(document: str | bytes | Mapping[str, Any]) -> bytes:
@@ -391,7 +379,7 @@ class Ledger:
         create: bool = True,
         now: Callable[[], datetime] | None = None,
         randbelow: Callable[[int], int] | None = None,
-        _list_size: int = MIN_LIST_SIZE,
+        _list_size: int = MIN_LIST_BITS,
     ) -> Ledger:
         """Open the ledger at ``path``, creating it if absent and ``create`` is true.
 
@@ -602,8 +590,8 @@ class Ledger:
         return Reservation(
             seq,
             credential_id,
-            _entry(rev_url, rev_index, "revocation"),
-            _entry(sus[1], sus[2], "suspension") if sus else None,
+            status_entry(rev_url, rev_index, "revocation"),
+            status_entry(sus[1], sus[2], "suspension") if sus else None,
         )
 
     def reserve_many(self, requests: Iterable[Mapping[str, Any]]) -> list[Reservation]:

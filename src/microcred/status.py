@@ -56,7 +56,8 @@ __all__ = [
     "status_list_credential",
 ]
 
-#: The smallest bitstring the Bitstring Status List spec allows (16 KiB), for herd privacy.
+#: The smallest bitstring the Bitstring Status List spec allows (16 KiB), for herd privacy; also the
+#: number of entries of every list the ledger allocates (the one home of the status-list size).
 MIN_LIST_BITS = 131_072
 #: The largest decompressed list :func:`decode_list` accepts (a guard against GZIP bombs): 128 Mi entries.
 MAX_LIST_BYTES = 16 * 1024 * 1024

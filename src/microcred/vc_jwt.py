@@ -22,7 +22,7 @@ from .dids import ResolvedKey
 from .errors import DidError, FetchError, InputError, JwtError, KeyFormatError
 from .fields import issuer_id as _issuer_id
 from .fields import json_copy
-from .keys import IssuerKey
+from .keys import IssuerKey, jws_algorithm
 from .multibase import b64url_decode, b64url_encode
 from .suites.signatures import sign_bytes, verify_bytes
 
@@ -32,7 +32,6 @@ __all__ = ["JWT_CLAIMS", "MAX_TOKEN_CHARS", "JwtParts", "JwtResult", "read_jwt",
 JWT_CLAIMS: Final = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 #: Longest token read (a baked credential with an image stays far below this).
 MAX_TOKEN_CHARS: Final = 2_000_000
-_ALG_FOR_KEY: Final = {"Ed25519": "EdDSA", "P-256": "ES256", "P-384": "ES384", "RSA": "RS256"}
 
 
 @dataclass(frozen=True)
@@ -266,7 +265,7 @@ def verify_jwt(token: str, *, resolve: Callable[[str], ResolvedKey]) -> JwtResul
         key = resolve(kid)
     except (DidError, FetchError, KeyFormatError) as exc:
         return no(f"the signing key {kid} cannot be resolved: {exc}")
-    expected = _ALG_FOR_KEY.get(key.algorithm)
+    expected = jws_algorithm(key.algorithm)
     if alg != expected:
         return no(f"JWT alg {alg} does not match the {key.algorithm} key {kid} (which signs {expected})", key)
     if expected == "EdDSA":

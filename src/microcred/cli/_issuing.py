@@ -251,17 +251,16 @@ def sign_cmd(
     if read.credential is None:
         fail(f"{unsigned}: expected an unsigned JSON credential, found a {read.kind}")
     when = _parse_time(created, "--created")
-    suite = cryptosuite or _default_suite(key)
-    issued = sign(read.credential, key, format=fmt, cryptosuite=suite, created=when, now=when)  # type: ignore[arg-type]
+    _check_format(key, fmt)
+    issued = sign(read.credential, key, format=fmt, cryptosuite=cryptosuite, created=when, now=when)  # type: ignore[arg-type]
     write_output(issued.serialize(), out)
 
 
-def _default_suite(key: Any) -> str:
-    if key.algorithm == "RSA":
-        fail("RSA keys sign VC-JWTs only (RS256); use --format jwt")
-    from ..suites import default_cryptosuite
+def _check_format(key: Any, fmt: str) -> None:
+    from ..keys import default_format
 
-    return default_cryptosuite(key.algorithm)
+    if fmt == "di" and default_format(key.algorithm) != "di":
+        fail(f"{key.algorithm} keys sign VC-JWTs only ({key.jws_algorithm}); use --format jwt")
 
 
 @click.command("issue")
@@ -355,7 +354,7 @@ def issue_cmd(
 
     key = load_signing_key(key_path, passphrase_env)
     when = _parse_time(created, "--created")
-    suite = cryptosuite or (_default_suite(key) if fmt == "di" else "eddsa-rdfc-2022")
+    _check_format(key, fmt)
     if cohort:
         if recipient or name or grade or out:
             fail("--cohort issues from the CSV; leave out --recipient, --name, --grade and -o")
@@ -371,7 +370,7 @@ def issue_cmd(
             ledger_path=ledger_path,
             status_base_url=status_url,
             format=fmt,  # type: ignore[arg-type]
-            cryptosuite=suite if fmt == "di" else None,
+            cryptosuite=cryptosuite,
             bake_path=bake_path,
             on_error=on_error,  # type: ignore[arg-type]
             workers=workers,
@@ -400,7 +399,7 @@ def issue_cmd(
             learner,
             key,
             format=fmt,  # type: ignore[arg-type]  # click.Choice(["di", "jwt"])
-            cryptosuite=suite,
+            cryptosuite=cryptosuite,
             ledger=ledger,
             status_base_url=status_url,
             suspension=suspendable,

@@ -6,13 +6,13 @@ dates, status and schema. These functions only create and check signatures.
 
 from __future__ import annotations
 
+from ..keys import default_cryptosuite
 from .data_integrity import (
     SIGNING_CRYPTOSUITES,
     VERIFYING_CRYPTOSUITES,
     ProofInputs,
     ProofResult,
     Resolve,
-    default_cryptosuite,
     proof_inputs,
     sign_proof,
     verify_proof,

@@ -191,20 +191,6 @@ def _with_suite_context(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-_DEFAULT_SUITE: Final = {"Ed25519": "eddsa-rdfc-2022", "P-256": "ecdsa-rdfc-2019", "P-384": "ecdsa-rdfc-2019"}
-
-
-def default_cryptosuite(algorithm: str) -> str:
-    """The Data Integrity cryptosuite microcred signs with for a key ``algorithm`` (RSA has none)."""
-    suite = _DEFAULT_SUITE.get(algorithm)
-    if suite is None:
-        raise KeyFormatError(
-            f"a {algorithm} key cannot sign Data Integrity proofs (use Ed25519 or P-256, or a VC-JWT)",
-            code="key.unsupported",
-        )
-    return suite
-
-
 def sign_proof(
     document: dict[str, Any],
     key: IssuerKey,
