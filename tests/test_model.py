@@ -98,6 +98,7 @@ def test_level_frameworks_and_national_levels():
     assert Level("NQF", "5", country="IE").level == 5  # numeric levels are integers
     assert Level("NQF", "entry 3", country="GB").level == "entry 3"
     assert Level("NQF", "4a", country="BE").level == "4a"  # a country microcred has no table for
+    assert Level("NQF", "²", country="PT").level == "²"  # a digit int() cannot read stays a string
     custom = Level("EQF", 6, url="https://example.org/levels")
     assert custom.to_element()["url"] == "https://example.org/levels"
     assert "url" not in Level("EQF", 6, url=Level("EQF", 6).default_url).to_element()

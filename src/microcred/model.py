@@ -425,7 +425,7 @@ class Level:
                 or not str(self.level).strip()
             ):
                 raise _fail("level.level", "an NQF level is an integer or a non-empty string")
-            if isinstance(self.level, str) and self.level.strip().isdigit():
+            if isinstance(self.level, str) and self.level.strip().isdecimal():
                 object.__setattr__(self, "level", int(self.level))  # numeric levels are integers, as EQF/AQF
             levels = NQF_LEVELS.get(self.country)
             if levels is not None and str(self.level).lower() not in levels:
