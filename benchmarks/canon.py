@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from microcred.canonical import canonicalize, canonicalize_reference
+from microcred.jsonld.canonical import canonicalize, canonicalize_reference
 
 HERE = Path(__file__).resolve().parent
 VECTORS = HERE.parent / "tests" / "vectors" / "canon"

@@ -53,11 +53,11 @@ if str(HERE) not in sys.path:
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 import microcred  # noqa: E402
-from microcred import canonical  # noqa: E402
 from microcred.builder import build_credential  # noqa: E402
 from microcred.definition import Definition, load_definition  # noqa: E402
 from microcred.dids import resolve_verification_method  # noqa: E402
 from microcred.fetch import offline_fetch  # noqa: E402
+from microcred.jsonld import canonical  # noqa: E402
 from microcred.keys import IssuerKey, generate_key  # noqa: E402
 from microcred.ledger import Ledger  # noqa: E402
 from microcred.model import Result  # noqa: E402
@@ -167,7 +167,7 @@ def _reference_canonicalize(
         )
     from pyld import jsonld
 
-    from microcred.loader import default_loader
+    from microcred.jsonld.loader import default_loader
 
     canonical.expand(document, loader=loader or default_loader)  # safe mode first
     return jsonld.normalize(  # type: ignore[no-any-return]

@@ -19,11 +19,11 @@ from microcred.builder import (
     achievement_node,
     build_credential,
 )
-from microcred.canonical import canonicalize, expand
 from microcred.definition import load_definition
 from microcred.errors import DefinitionError, JsonLdError
 from microcred.inspection import credential_elements
-from microcred.loader import EXTENSION_CONTEXT_URL, EXTENSION_NS, EXTENSION_SCHEMA_URL, default_loader
+from microcred.jsonld.canonical import canonicalize, expand
+from microcred.jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_NS, EXTENSION_SCHEMA_URL, default_loader
 from microcred.model import (
     ASSESSMENT_TYPES,
     PARTICIPATION_TYPES,
@@ -269,7 +269,7 @@ def test_extension_terms_clash_with_no_packaged_context():
     _all_terms(json.loads(CONTEXT_FILE.read_text())["@context"], ours)
     ours -= set(ASSESSMENT_TYPES) | set(PARTICIPATION_TYPES) | set(SUPERVISION_TYPES)  # value-scoped only
     theirs: set[str] = set()
-    from microcred.loader import known_context_urls
+    from microcred.jsonld.loader import known_context_urls
 
     for url in known_context_urls() - {EXTENSION_CONTEXT_URL}:
         _all_terms(default_loader.document(url).get("@context", {}), theirs)

@@ -1,7 +1,7 @@
 """The fast canonical path against the general path and pyld's own canonicalization, byte for byte.
 
 Three paths: ``canonicalize(doc)`` (fast: direct JSON -> RDF, falls back to pyld for what it does not
-cover), ``canonicalize(doc, fast=False)`` (pyld expansion and RDF conversion, then microcred.rdfc) and
+cover), ``canonicalize(doc, fast=False)`` (pyld expansion and RDF conversion, then microcred.jsonld.rdfc) and
 ``canonicalize_reference(doc)`` (pyld alone). The first two must always agree; the reference agrees
 too except for control characters in literals, which pyld 3.3 writes raw and RDFC-1.0 escapes (there
 the test checks that the difference is exactly that). Documents that safe mode refuses must fail the
@@ -21,7 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from microcred.canonical import (
+from microcred.errors import MicrocredError
+from microcred.jsonld.canonical import (
     CanonLimits,
     canonicalize,
     canonicalize_reference,
@@ -29,7 +30,6 @@ from microcred.canonical import (
     expand,
     to_quads,
 )
-from microcred.errors import MicrocredError
 
 VECTORS = Path(__file__).parent / "vectors" / "canon"
 EXAMPLES = sorted((VECTORS / "1edtech-validator-ob30").glob("*.json")) + sorted(
@@ -112,8 +112,8 @@ def test_w3c_vectors(path):
 
 def test_examples_mostly_stay_on_the_fast_path():
     """Guard against a silent fallback for the shapes that matter (the output is checked elsewhere)."""
-    from microcred import canonical
-    from microcred.loader import default_loader
+    from microcred.jsonld import canonical
+    from microcred.jsonld.loader import default_loader
 
     covered = 0
     for path in EXAMPLES + W3C:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from microcred import canonical
-from microcred.canonical import DEFAULT_LIMITS, CanonLimits, canonicalize, check_limits
 from microcred.errors import CanonicalizationError, JsonLdError
+from microcred.jsonld import canonical
+from microcred.jsonld.canonical import DEFAULT_LIMITS, CanonLimits, canonicalize, check_limits
 
 VECTORS = Path(__file__).parent / "vectors" / "canon"
 W3C = VECTORS / "vc-di-eddsa"
@@ -209,7 +209,7 @@ def test_to_quads_fast_and_general_give_the_same_dataset_size():
 def test_canonicalize_reference_is_pyld():
     from pyld import jsonld
 
-    from microcred.loader import default_loader
+    from microcred.jsonld.loader import default_loader
 
     doc = _complete()
     expected = jsonld.normalize(
@@ -238,7 +238,7 @@ def test_fast_path_memo_goes_with_its_loader():
     import gc
     import weakref
 
-    from microcred.loader import DocumentLoader
+    from microcred.jsonld.loader import DocumentLoader
 
     doc = _load(W3C / "unsigned.json")
     expected = canonicalize(doc)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from microcred.canonical import canonicalize
 from microcred.cli import main
 from microcred.inspection import ELEMENT_NAMES
+from microcred.jsonld.canonical import canonicalize
 from microcred.schema import schema_errors
 
 ROOT = Path(__file__).resolve().parents[1]

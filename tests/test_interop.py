@@ -32,8 +32,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from microcred import multibase as mb
+from microcred.jsonld.loader import default_loader, known_context_urls
 from microcred.keys import IssuerKey, generate_key
-from microcred.loader import default_loader, known_context_urls
 
 pytestmark = pytest.mark.interop
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from microcred import rdfc
 from microcred.errors import CanonicalizationError
+from microcred.jsonld import rdfc
 
 SUITE = Path(__file__).parent / "vectors" / "rdf-canon"
 ENTRIES = json.loads((SUITE / "manifest.jsonld").read_text(encoding="utf-8"))["entries"]

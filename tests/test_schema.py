@@ -12,7 +12,7 @@ import pytest
 from microcred.builder import build_credential
 from microcred.definition import load_definition
 from microcred.errors import SchemaValidationError
-from microcred.loader import EXTENSION_SCHEMA_URL
+from microcred.jsonld.loader import EXTENSION_SCHEMA_URL
 from microcred.schema import (
     OB_ACHIEVEMENT_SCHEMA_URL,
     SchemaIssue,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from .badge_image import default_badge_svg
 from .baking import Unbaked, bake, unbake
 from .builder import build_credential
-from .canonical import canonicalize
 from .cohort import (
     CohortInterrupted,
     CohortRow,
@@ -42,9 +41,10 @@ from .errors import (
 from .fetch import Fetcher, offline_fetch
 from .inspection import credential_elements, elements_text
 from .issue import IssuedCredential, issue, sign
+from .jsonld.canonical import canonicalize
+from .jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL, DocumentLoader
 from .keys import IssuerKey, generate_key, load_key, save_key
 from .ledger import Ledger
-from .loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL, DocumentLoader
 from .model import (
     Achievement,
     Assessment,

@@ -17,7 +17,7 @@ from ._time import format_datetime, is_aware
 from ._time import now as _now
 from .definition import Definition
 from .errors import DefinitionError
-from .loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
+from .jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
 from .model import Achievement, Evidence, Issuer, Recipient, Result
 
 __all__ = [

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _time
-from .loader import package_data_dir
+from ._resources import package_data_dir
 
 __all__ = ["DEMO_EXAMPLE", "run_demo"]
 

@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from . import _time
 from .errors import MicrocredError, ProofError
+from .jsonld.loader import DocumentLoader
 from .keys import default_cryptosuite, default_format
-from .loader import DocumentLoader
 
 __all__ = ["Format", "IssuedCredential", "default_status_base_url", "issue", "sign"]
 

@@ -20,8 +20,9 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT201909, DRAFT202012
 
+from ._resources import package_data_dir
 from .errors import SchemaValidationError
-from .loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
+from .jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
 
 __all__ = [
     "ENDORSEMENT_SCHEMA_URL",
@@ -62,8 +63,7 @@ _SCHEMAS: dict[str, tuple[Path, tuple[str, ...]]] = {
 
 
 def _extension_schema_file() -> Path:
-    packaged = _HERE / "schemas" / "microcred-schema-v1.json"
-    return packaged if packaged.is_file() else Path(__file__).resolve().parents[2] / "schemas" / packaged.name
+    return package_data_dir("schemas") / "microcred-schema-v1.json"
 
 
 _SCHEMAS["microcred-v1"] = (_extension_schema_file(), (EXTENSION_SCHEMA_URL,))

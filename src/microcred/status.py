@@ -27,8 +27,8 @@ from . import _time
 from .dids import resolve_verification_method
 from .errors import MicrocredError, ProofError, StatusListError
 from .fields import issuer_id
+from .jsonld.loader import DocumentLoader
 from .keys import IssuerKey
-from .loader import DocumentLoader
 
 __all__ = [
     "BITSTRING_ENTRY",

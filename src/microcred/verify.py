@@ -17,7 +17,7 @@ from typing import Any
 from . import _time
 from .errors import CanonicalizationError, JsonLdError, MicrocredError, SchemaValidationError
 from .fields import issuer_id as _issuer_id
-from .loader import DocumentLoader, default_loader
+from .jsonld.loader import DocumentLoader, default_loader
 from .report import Check, VerificationReport
 
 __all__ = ["verify", "verify_many"]
@@ -65,7 +65,7 @@ def _as_v2_for_schema(credential: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_context(credential: Mapping[str, Any], loader: DocumentLoader) -> Check:
-    from .canonical import check_safe_mode
+    from .jsonld.canonical import check_safe_mode
 
     ctx = credential.get("@context")
     if not isinstance(ctx, list) or not ctx:
@@ -278,7 +278,7 @@ def _verify_read(
             credential = proof_result.credential
     if not isinstance(credential, dict):
         raise MicrocredError("no credential could be read from the input", code="input.unreadable")
-    from .canonical import check_limits
+    from .jsonld.canonical import check_limits
 
     try:
         check_limits(credential)

@@ -4,7 +4,7 @@
 // The loader never touches the network. It serves, in this order:
 //   1. documents from the JSON file named by MICROCRED_INTEROP_DOCUMENTS ({url: document}); the Python
 //      tests write every context microcred's own loader serves there, so both sides read the same bytes;
-//   2. the contexts packaged in src/microcred/contexts/ (index.json maps URL -> file) and microcred's
+//   2. the contexts packaged in src/microcred/jsonld/contexts/ (index.json maps URL -> file) and microcred's
 //      extension context (schemas/microcred-context-v1.jsonld at EXTENSION_CONTEXT_URL from loader.py);
 //   3. did:key DIDs and verification method URLs, resolved locally (Ed25519 "z6Mk" keys).
 // Anything else is an error that names the URL.
@@ -16,8 +16,8 @@ import {driver as didKeyDriverFactory} from '@digitalbazaar/did-method-key';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '..', '..');
-const CONTEXTS_DIR = path.join(REPO_ROOT, 'src', 'microcred', 'contexts');
-const LOADER_PY = path.join(REPO_ROOT, 'src', 'microcred', 'loader.py');
+const CONTEXTS_DIR = path.join(REPO_ROOT, 'src', 'microcred', 'jsonld', 'contexts');
+const LOADER_PY = path.join(REPO_ROOT, 'src', 'microcred', 'jsonld', 'loader.py');
 const EXTENSION_CONTEXT_FILE = path.join(REPO_ROOT, 'schemas', 'microcred-context-v1.jsonld');
 
 function readJson(file) {

@@ -10,10 +10,10 @@ import click
 
 from .. import _time
 from ..builder import build_credential
-from ..canonical import check_safe_mode
 from ..definition import load_definition
 from ..errors import DefinitionError, JsonLdError, SchemaValidationError
 from ..inspection import credential_elements, elements_text
+from ..jsonld.canonical import check_safe_mode
 from ..model import Evidence, Recipient, Result
 from ..schema import validate_credential
 from . import write_output

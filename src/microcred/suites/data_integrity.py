@@ -3,7 +3,7 @@
 Cryptosuites: ``eddsa-rdfc-2022`` (default), ``eddsa-jcs-2022``, ``ecdsa-rdfc-2019`` and
 ``ecdsa-jcs-2019`` (P-256; P-384 too) sign and verify; ``eddsa-2022`` and ``Ed25519Signature2020``
 verify only. The message signed is ``hash(proof configuration) ‖ hash(transformed document)``.
-RDFC suites canonicalize through :func:`microcred.canonical.canonicalize` (safe mode).
+RDFC suites canonicalize through :func:`microcred.jsonld.canonical.canonicalize` (safe mode).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from typing import Any, Final, Literal
 
 from .. import _time
 from .. import multibase as mb
-from ..canonical import canonicalize
 from ..dids import ResolvedKey
 from ..errors import JsonLdError, KeyFormatError, ProofError
 from ..fields import issuer_id as _issuer_id
 from ..fields import json_copy
+from ..jsonld.canonical import canonicalize
+from ..jsonld.loader import DocumentLoader
 from ..keys import IssuerKey
-from ..loader import DocumentLoader
 from .jcs import jcs
 from .signatures import sign_bytes, verify_bytes
 

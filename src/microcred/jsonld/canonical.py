@@ -23,8 +23,8 @@ from typing import Any
 
 from pyld import jsonld as _pyld
 
+from ..errors import CanonicalizationError, JsonLdError
 from . import rdfc
-from .errors import CanonicalizationError, JsonLdError
 from .loader import DocumentLoader, default_loader
 
 __all__ = [
@@ -47,7 +47,7 @@ class CanonLimits:
     ``max_json_chars`` counts the characters of every key and string (about the JSON size),
     ``max_json_depth`` the nesting of objects and arrays, ``max_json_values`` every JSON value;
     ``max_quads`` and ``max_blank_nodes`` bound the RDF dataset; ``max_calls``, ``max_permutations``
-    and ``max_work`` bound RDFC-1.0's Hash N-Degree Quads (see :mod:`microcred.rdfc`).
+    and ``max_work`` bound RDFC-1.0's Hash N-Degree Quads (see :mod:`microcred.jsonld.rdfc`).
     """
 
     max_json_chars: int = 5_000_000
@@ -830,7 +830,7 @@ def to_quads(
     limits: CanonLimits = DEFAULT_LIMITS,
     fast: bool = True,
 ) -> list[rdfc.Quad]:
-    """The RDF dataset of ``document`` as :data:`microcred.rdfc.Quad` tuples (safe mode, ``limits``).
+    """The RDF dataset of ``document`` as :data:`microcred.jsonld.rdfc.Quad` tuples (safe mode, ``limits``).
 
     ``fast=True`` converts common credential shapes directly and falls back to pyld for anything else;
     both give the same set of quads (blank-node labels may differ). Raises as :func:`canonicalize` does.
@@ -862,7 +862,7 @@ def canonicalize(
 ) -> str:
     """RDFC-1.0 canonical N-Quads of ``document`` (safe mode, packaged contexts, guarded by ``limits``).
 
-    ``fast=False`` takes the general path (pyld expansion and RDF conversion, then :mod:`microcred.rdfc`);
+    ``fast=False`` takes the general path (pyld expansion and RDF conversion, then :mod:`microcred.jsonld.rdfc`);
     the default fast path gives byte-identical output and falls back to it for anything it does not
     cover. ``hash_algorithm`` is RDFC-1.0's (``sha256`` or ``sha384``). ``reference=True`` is
     :func:`canonicalize_reference` (sha256 only).

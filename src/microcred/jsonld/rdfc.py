@@ -22,7 +22,7 @@ from typing import Any
 
 from pyld.canon import permutations as _sjt_permutations
 
-from .errors import CanonicalizationError
+from ..errors import CanonicalizationError
 
 __all__ = [
     "DEFAULT_MAX_CALLS",

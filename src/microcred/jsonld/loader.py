@@ -9,7 +9,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .errors import JsonLdError
+from .._resources import package_data_dir
+from ..errors import JsonLdError
 
 __all__ = [
     "EXTENSION_CONTEXT_URL",
@@ -25,27 +26,14 @@ EXTENSION_NS = "https://w3id.org/microcred/v1"
 EXTENSION_CONTEXT_URL = f"{EXTENSION_NS}/context.jsonld"
 EXTENSION_SCHEMA_URL = f"{EXTENSION_NS}/schema.json"
 
-_HERE = Path(__file__).resolve().parent
-
-
-def package_data_dir(name: str) -> Path:
-    """A project folder shipped in the wheel (``schemas``, ``examples``), or the source tree's."""
-    packaged = _HERE / name
-    if packaged.is_dir():
-        return packaged
-    return _HERE.parents[1] / name
-
-
-def _schemas_dir() -> Path:
-    return package_data_dir("schemas")
+_CONTEXTS = Path(__file__).resolve().parent / "contexts"
 
 
 @cache
 def _packaged() -> dict[str, Path]:
-    folder = _HERE / "contexts"
-    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
-    table = {url: folder / name for url, name in index.items()}
-    table[EXTENSION_CONTEXT_URL] = _schemas_dir() / "microcred-context-v1.jsonld"
+    index = json.loads((_CONTEXTS / "index.json").read_text(encoding="utf-8"))
+    table = {url: _CONTEXTS / name for url, name in index.items()}
+    table[EXTENSION_CONTEXT_URL] = package_data_dir("schemas") / "microcred-context-v1.jsonld"
     return table
 
 
