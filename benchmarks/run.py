@@ -58,6 +58,7 @@ from microcred.definition import Definition, load_definition  # noqa: E402
 from microcred.dids import resolve_verification_method  # noqa: E402
 from microcred.fetch import offline_fetch  # noqa: E402
 from microcred.jsonld import canonical  # noqa: E402
+from microcred.jsonld.expand import expand  # noqa: E402
 from microcred.keys import IssuerKey, generate_key  # noqa: E402
 from microcred.ledger import Ledger  # noqa: E402
 from microcred.model import Result  # noqa: E402
@@ -169,7 +170,7 @@ def _reference_canonicalize(
 
     from microcred.jsonld.loader import default_loader
 
-    canonical.expand(document, loader=loader or default_loader)  # safe mode first
+    expand(document, loader=loader or default_loader)  # safe mode first
     return jsonld.normalize(  # type: ignore[no-any-return]
         document,
         {
@@ -182,7 +183,7 @@ def _reference_canonicalize(
 
 def _reference_safe_mode(document: dict[str, Any], *, loader: Any = None, **options: Any) -> None:
     """Plain pyld's safe-mode check: a full pyld expansion (verify()'s context check on that path)."""
-    canonical.expand(document, loader=loader, **options)
+    expand(document, loader=loader, **options)
 
 
 @contextlib.contextmanager

@@ -22,7 +22,8 @@ from microcred.builder import (
 from microcred.definition import load_definition
 from microcred.errors import DefinitionError, JsonLdError
 from microcred.inspection import credential_elements
-from microcred.jsonld.canonical import canonicalize, expand
+from microcred.jsonld.canonical import canonicalize
+from microcred.jsonld.expand import expand
 from microcred.jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_NS, EXTENSION_SCHEMA_URL, default_loader
 from microcred.model import (
     ASSESSMENT_TYPES,

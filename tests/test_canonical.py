@@ -1,4 +1,4 @@
-"""canonical.py: safe-mode canonicalization, the W3C vectors, and the limits for hostile documents."""
+"""jsonld/canonical.py: safe-mode canonicalization, the W3C vectors, and the limits for hostile documents."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from microcred.errors import CanonicalizationError, JsonLdError
-from microcred.jsonld import canonical
-from microcred.jsonld.canonical import DEFAULT_LIMITS, CanonLimits, canonicalize, check_limits
+from microcred.jsonld import canonical, expand
+from microcred.jsonld.canonical import canonicalize
+from microcred.jsonld.limits import DEFAULT_LIMITS, CanonLimits, check_limits
 
 VECTORS = Path(__file__).parent / "vectors" / "canon"
 W3C = VECTORS / "vc-di-eddsa"
@@ -148,7 +149,7 @@ def test_limits_are_keyword_configurable():
 def test_limits_also_guard_expand_and_to_dataset():
     doc = _load(W3C / "unsigned.json")
     tight = CanonLimits(max_json_depth=1)
-    for fn in (canonical.expand, canonical.to_dataset):
+    for fn in (expand.expand, expand.to_dataset):
         with pytest.raises(CanonicalizationError):
             fn(doc, limits=tight)
 

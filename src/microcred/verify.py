@@ -278,7 +278,7 @@ def _verify_read(
             credential = proof_result.credential
     if not isinstance(credential, dict):
         raise MicrocredError("no credential could be read from the input", code="input.unreadable")
-    from .jsonld.canonical import check_limits
+    from .jsonld.limits import check_limits
 
     try:
         check_limits(credential)
