@@ -16,7 +16,7 @@ from typing import Any
 
 from microcred.builder import EXTENSIONS_CONTEXT_URL, OB_CONTEXT_URL, build_credential
 from microcred.definition import Definition
-from microcred.keys import IssuerKey
+from microcred.keys.material import IssuerKey
 from microcred.model import Evidence, LearningOutcome, Recipient, Result
 from microcred.schema import ENDORSEMENT_SCHEMA_URL
 from microcred.suites import sign_proof

@@ -55,11 +55,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 import microcred  # noqa: E402
 from microcred.builder import build_credential  # noqa: E402
 from microcred.definition import Definition, load_definition  # noqa: E402
-from microcred.dids import resolve_verification_method  # noqa: E402
 from microcred.fetch import offline_fetch  # noqa: E402
 from microcred.jsonld import canonical  # noqa: E402
 from microcred.jsonld.expand import expand  # noqa: E402
-from microcred.keys import IssuerKey, generate_key  # noqa: E402
+from microcred.keys.dids import resolve_verification_method  # noqa: E402
+from microcred.keys.material import IssuerKey, generate_key  # noqa: E402
 from microcred.ledger import Ledger  # noqa: E402
 from microcred.model import Result  # noqa: E402
 from microcred.status import sign_status_list_credential  # noqa: E402

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from microcred.dids import (
+from microcred.errors import DidError, FetchError
+from microcred.fetch import offline_fetch
+from microcred.keys.dids import (
     controller_document,
     did_key_for,
     did_web_document,
@@ -16,9 +18,7 @@ from microcred.dids import (
     resolve_did_key,
     resolve_verification_method,
 )
-from microcred.errors import DidError, FetchError
-from microcred.fetch import offline_fetch
-from microcred.keys import generate_key
+from microcred.keys.material import generate_key
 
 
 def _resolve(vm: str, resources: dict | None = None, **kw):

@@ -31,9 +31,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from microcred import multibase as mb
 from microcred.jsonld.loader import default_loader, known_context_urls
-from microcred.keys import IssuerKey, generate_key
+from microcred.keys import multibase as mb
+from microcred.keys.material import IssuerKey, generate_key
 
 pytestmark = pytest.mark.interop
 
@@ -319,8 +319,8 @@ def test_microcred_example_definitions_exist() -> None:
 
 
 def _resolve(vm_id: str) -> Any:
-    from microcred.dids import resolve_verification_method
     from microcred.fetch import offline_fetch
+    from microcred.keys.dids import resolve_verification_method
 
     return resolve_verification_method(vm_id, fetch=offline_fetch())
 
@@ -653,7 +653,7 @@ def _jwt_resources(key: IssuerKey) -> dict[str, Any]:
     """What microcred's fetch must answer to resolve the key: the did:web DID document, if any."""
     if not key.controller.startswith("did:web:"):
         return {}
-    from microcred.dids import did_web_document, did_web_url
+    from microcred.keys.dids import did_web_document, did_web_url
 
     return {did_web_url(key.controller): did_web_document([key.public()])}
 
@@ -665,8 +665,8 @@ def _jwt_credential(key: IssuerKey) -> dict[str, Any]:
 
 
 def _mc_verify_jwt(token: str, key: IssuerKey) -> Any:
-    from microcred.dids import resolve_verification_method
     from microcred.fetch import offline_fetch
+    from microcred.keys.dids import resolve_verification_method
     from microcred.vc_jwt import verify_jwt
 
     resources = {url: json.dumps(doc).encode() for url, doc in _jwt_resources(key).items()}

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from microcred.errors import KeyFormatError
-from microcred.keys import generate_key, key_from_multibase, load_key, save_key
+from microcred.keys.material import generate_key, key_from_multibase, load_key, save_key
 
 VECTORS = Path(__file__).parent / "vectors"
 
@@ -160,7 +160,7 @@ def test_jwk_load_public_and_private(alg) -> None:
     priv = key.private_key
     jwk = dict(key.public_jwk())
     if alg == "RSA":
-        from microcred.keys import _int_b64
+        from microcred.keys.material import _int_b64
 
         n = priv.private_numbers()
         jwk.update(
@@ -174,11 +174,11 @@ def test_jwk_load_public_and_private(alg) -> None:
         only_d = {k: v for k, v in jwk.items() if k not in ("p", "q", "dp", "dq", "qi")}
         assert load_key(only_d).has_private  # primes recovered from d
     elif alg == "P-256":
-        from microcred.keys import _int_b64
+        from microcred.keys.material import _int_b64
 
         jwk["d"] = _int_b64(priv.private_numbers().private_value, 32)
     else:
-        from microcred.multibase import b64url_encode
+        from microcred.keys.multibase import b64url_encode
 
         jwk["d"] = b64url_encode(
             priv.private_bytes(

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from microcred import multibase as mb
 from microcred.errors import KeyFormatError
+from microcred.keys import multibase as mb
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pytest
 
 from microcred.errors import FetchError, ProofError, StatusListError
 from microcred.fetch import offline_fetch
-from microcred.keys import generate_key
+from microcred.keys.material import generate_key
 from microcred.ledger import Ledger
 from microcred.status import (
     MIN_LIST_BITS,
@@ -594,7 +594,7 @@ def test_ledger_revoke_suspend_reinstate_end_to_end(tmp_path):
 def test_signed_status_lists_sign_every_ledger_list_and_refuse_a_foreign_key(tmp_path):
     from microcred.errors import StatusListError
     from microcred.fetch import offline_fetch
-    from microcred.keys import generate_key
+    from microcred.keys.material import generate_key
     from microcred.ledger import Ledger
     from microcred.status import list_verifier, signed_status_lists
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from microcred.dids import resolve_verification_method
 from microcred.errors import DidError, JsonLdError, ProofError
 from microcred.fetch import offline_fetch
-from microcred.keys import IssuerKey, generate_key
+from microcred.keys.dids import resolve_verification_method
+from microcred.keys.material import IssuerKey, generate_key
 from microcred.suites import SIGNING_CRYPTOSUITES, sign_proof, verify_proof, verify_proofs
 
 resolve = functools.partial(resolve_verification_method, fetch=offline_fetch())

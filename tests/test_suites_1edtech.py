@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from microcred.dids import resolve_verification_method
 from microcred.errors import FetchError, ProofError
 from microcred.fetch import offline_fetch
+from microcred.keys.dids import resolve_verification_method
 from microcred.suites import verify_proof
 
 FOLDER = Path(__file__).parent / "vectors" / "1edtech-ob30"

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from microcred.dids import resolve_verification_method
 from microcred.fetch import offline_fetch
 from microcred.jsonld.canonical import canonicalize
 from microcred.jsonld.loader import DocumentLoader
-from microcred.keys import IssuerKey, load_key
-from microcred.multibase import multibase_encode
+from microcred.keys.dids import resolve_verification_method
+from microcred.keys.material import IssuerKey, load_key
+from microcred.keys.multibase import multibase_encode
 from microcred.suites import jcs, proof_inputs, sign_proof, verify_proofs
 from microcred.suites.signatures import sign_bytes
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from microcred.dids import ResolvedKey, resolve_verification_method
 from microcred.errors import InputError, JwtError
 from microcred.fetch import offline_fetch
-from microcred.keys import IssuerKey, generate_key, load_key
-from microcred.multibase import b64url_decode, b64url_encode
+from microcred.keys.dids import ResolvedKey, resolve_verification_method
+from microcred.keys.material import IssuerKey, generate_key, load_key
+from microcred.keys.multibase import b64url_decode, b64url_encode
 from microcred.suites.signatures import sign_bytes
 from microcred.vc_jwt import read_jwt, sign_jwt, verify_jwt
 

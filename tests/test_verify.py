@@ -19,7 +19,7 @@ from microcred.definition import load_definition
 from microcred.errors import InputError
 from microcred.fetch import offline_fetch
 from microcred.issue import issue, sign
-from microcred.keys import generate_key
+from microcred.keys.material import generate_key
 from microcred.report import REQUIRED_CHECKS
 from microcred.suites import sign_proof
 from microcred.verify import verify
@@ -88,7 +88,7 @@ def test_other_cryptosuites_verify(definition, suite, alg):
 
 @pytest.mark.parametrize("alg", ["P-256", "RSA"])
 def test_jwt_with_other_algorithms_verifies_when_the_key_is_published(definition, alg):
-    from microcred.dids import did_web_document
+    from microcred.keys.dids import did_web_document
 
     other = generate_key(alg, did_web="issuer.example")
     issued = issue(definition, "did:example:learner-1", other, format="jwt", now=ISSUED)
@@ -201,7 +201,7 @@ def test_jwt_alg_none_is_rejected(token):
 def test_jwt_hs256_keyed_with_the_issuers_public_key_is_rejected(definition):
     from cryptography.hazmat.primitives import serialization
 
-    from microcred.dids import did_web_document
+    from microcred.keys.dids import did_web_document
 
     rsa_key = generate_key("RSA", did_web="issuer.example")
     issued = issue(definition, "did:example:learner-1", rsa_key, format="jwt", now=ISSUED)

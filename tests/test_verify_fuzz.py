@@ -13,7 +13,7 @@ from microcred.definition import load_definition
 from microcred.errors import MicrocredError
 from microcred.fetch import offline_fetch
 from microcred.issue import issue
-from microcred.keys import generate_key
+from microcred.keys.material import generate_key
 from microcred.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]

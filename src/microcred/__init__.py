@@ -21,7 +21,6 @@ from .cohort import (
     scan_cohort,
 )
 from .definition import Definition, definition_from_mapping, load_definition
-from .dids import ResolvedKey, did_web_document, jwks, resolve_verification_method
 from .errors import (
     BakingError,
     CanonicalizationError,
@@ -43,7 +42,8 @@ from .inspection import credential_elements, elements_text
 from .issue import IssuedCredential, issue, sign
 from .jsonld.canonical import canonicalize
 from .jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL, DocumentLoader
-from .keys import IssuerKey, generate_key, load_key, save_key
+from .keys.dids import ResolvedKey, did_web_document, jwks, resolve_verification_method
+from .keys.material import IssuerKey, generate_key, load_key, save_key
 from .ledger import Ledger
 from .model import (
     Achievement,

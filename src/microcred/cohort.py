@@ -72,7 +72,7 @@ from urllib.parse import urlsplit
 from . import _time
 from .errors import MicrocredError
 from .issue import default_status_base_url
-from .keys import default_cryptosuite, default_format
+from .keys.material import default_cryptosuite, default_format
 
 __all__ = [
     "COHORT_COLUMNS",
@@ -728,7 +728,7 @@ def _shared(key: Any, definition: Any, bake: bytes | None) -> _Shared:
 def _load_key(shared: _Shared) -> Any:
     from cryptography.hazmat.primitives.serialization import load_der_private_key
 
-    from .keys import IssuerKey
+    from .keys.material import IssuerKey
 
     private = load_der_private_key(shared.der, password=None)
     return IssuerKey(shared.algorithm, private.public_key(), private, shared.key_id, shared.controller)  # type: ignore[arg-type]
@@ -1660,7 +1660,7 @@ def run_cohort_command(
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     if isinstance(key, str | os.PathLike):
-        from .keys import load_key
+        from .keys.material import load_key
 
         key = load_key(key)
     definition = load_definition(Path(definition_path))

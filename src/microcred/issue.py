@@ -11,7 +11,7 @@ from typing import Any, Literal
 from . import _time
 from .errors import MicrocredError, ProofError
 from .jsonld.loader import DocumentLoader
-from .keys import default_cryptosuite, default_format
+from .keys.material import default_cryptosuite, default_format
 
 __all__ = ["Format", "IssuedCredential", "default_status_base_url", "issue", "sign"]
 

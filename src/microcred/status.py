@@ -24,11 +24,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from . import _time
-from .dids import resolve_verification_method
 from .errors import MicrocredError, ProofError, StatusListError
 from .fields import issuer_id
 from .jsonld.loader import DocumentLoader
-from .keys import IssuerKey
+from .keys.dids import resolve_verification_method
+from .keys.material import IssuerKey
 
 __all__ = [
     "BITSTRING_ENTRY",

@@ -18,12 +18,12 @@ from typing import Any, Final
 from cryptography.hazmat.primitives import serialization
 
 from . import _time
-from .dids import ResolvedKey
 from .errors import DidError, FetchError, InputError, JwtError, KeyFormatError
 from .fields import issuer_id as _issuer_id
 from .fields import json_copy
-from .keys import IssuerKey, jws_algorithm
-from .multibase import b64url_decode, b64url_encode
+from .keys.dids import ResolvedKey
+from .keys.material import IssuerKey, jws_algorithm
+from .keys.multibase import b64url_decode, b64url_encode
 from .suites.signatures import sign_bytes, verify_bytes
 
 __all__ = ["JWT_CLAIMS", "MAX_TOKEN_CHARS", "JwtParts", "JwtResult", "read_jwt", "sign_jwt", "verify_jwt"]

@@ -243,7 +243,7 @@ def verify(
 
 
 def _resolver(fetch: Callable[[str], bytes], trusted: Mapping[str, Any]) -> Callable[[str], Any]:
-    from .dids import resolve_verification_method
+    from .keys.dids import resolve_verification_method
 
     def resolve(vm_id: str) -> Any:
         return resolve_verification_method(vm_id, fetch=fetch, trusted_keys=trusted or None)

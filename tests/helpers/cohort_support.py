@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from microcred.keys import generate_key, save_key
+from microcred.keys.material import generate_key, save_key
 
 #: Learner names in several scripts (CJK, Arabic, Cyrillic, Devanagari, emoji, combining accents).
 NAMES = ["Zoë Ångström", "李小龍", "محمد عبد الله", "Ярослава", "अनुष्का", "José 🎓 Núñez", "Ōtani Shōhei"]
@@ -70,8 +70,8 @@ def check_proof(path: Path) -> tuple[bool, str]:
     """Check only the signature of one issued credential file (Data Integrity proof or VC-JWT)."""
     import json
 
-    from microcred.dids import resolve_verification_method
     from microcred.fetch import offline_fetch
+    from microcred.keys.dids import resolve_verification_method
 
     fetch = offline_fetch()
 

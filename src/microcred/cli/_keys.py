@@ -62,7 +62,7 @@ def keygen(
       microcred keygen --did-web example.edu -o issuer-key.json
       microcred did-doc issuer-key.json > did.json   # publish at https://example.edu/.well-known/did.json
     """
-    from ..keys import generate_key, save_key
+    from ..keys.material import generate_key, save_key
 
     if did_web and issuer_url:
         fail("give either --did-web or --issuer-url, not both")
@@ -77,7 +77,7 @@ def keygen(
     click.echo(f"issuer:              {key.controller}")
     click.echo(f"verification method: {key.key_id}")
     if key.controller.startswith("did:web:"):
-        from ..dids import did_web_url
+        from ..keys.dids import did_web_url
 
         click.echo(f"publish:             microcred did-doc {output}  ->  {did_web_url(key.controller)}")
     elif key.controller.startswith("https://"):
@@ -97,9 +97,9 @@ def did_doc(as_jwks: bool, passphrase_env: str | None, key_file: Path) -> None:
       microcred did-doc issuer-key.json > did.json
       microcred did-doc --jwks issuer-key.json > jwks.json
     """
-    from ..dids import controller_document, did_web_document, jwks, resolve_did_key
     from ..errors import KeyFormatError
-    from ..keys import load_key
+    from ..keys.dids import controller_document, did_web_document, jwks, resolve_did_key
+    from ..keys.material import load_key
 
     if not key_file.exists():
         fail(f"{key_file}: no such key file")

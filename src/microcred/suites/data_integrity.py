@@ -15,14 +15,14 @@ from datetime import datetime
 from typing import Any, Final, Literal
 
 from .. import _time
-from .. import multibase as mb
-from ..dids import ResolvedKey
 from ..errors import JsonLdError, KeyFormatError, ProofError
 from ..fields import issuer_id as _issuer_id
 from ..fields import json_copy
 from ..jsonld.canonical import canonicalize
 from ..jsonld.loader import DocumentLoader
-from ..keys import IssuerKey
+from ..keys import multibase as mb
+from ..keys.dids import ResolvedKey
+from ..keys.material import IssuerKey
 from .jcs import jcs
 from .signatures import sign_bytes, verify_bytes
 

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from ..errors import ProofError
-from ..keys import PrivateKey, PublicKey
+from ..keys.material import PrivateKey, PublicKey
 
 __all__ = ["hash_for", "sign_bytes", "verify_bytes"]
 

@@ -20,9 +20,9 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from ..errors import KeyFormatError
+from ..files import write_atomic
 from . import multibase as mb
-from .errors import KeyFormatError
-from .files import write_atomic
 
 __all__ = [
     "KEY_FILE_VERSION",

@@ -11,7 +11,7 @@ import base64
 import binascii
 from typing import Final, Literal
 
-from .errors import KeyFormatError
+from ..errors import KeyFormatError
 
 __all__ = [
     "ED25519_PRIV",

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 from urllib.parse import unquote
 
-from .errors import DidError, FetchError, KeyFormatError
-from .fetch import Fetch
-from .keys import (
+from ..errors import DidError, FetchError, KeyFormatError
+from ..fetch import Fetch
+from .material import (
     Algorithm,
     IssuerKey,
     PublicKey,
@@ -64,7 +64,7 @@ class ResolvedKey:
     binding: Binding
 
     def __hash__(self) -> int:  # cryptography's key objects are not hashable
-        from .keys import _jwk_public
+        from .material import _jwk_public
 
         jwk = _jwk_public(self.public_key, self.algorithm)
         return hash(
@@ -392,7 +392,7 @@ def _resolve_https_listing(controller: str, vm_id: str, fetch: Fetch) -> bool:
 
 
 def _same_key(a: PublicKey, b: PublicKey) -> bool:
-    from .keys import _jwk_public
+    from .material import _jwk_public
 
     return _jwk_public(a, public_key_algorithm(a)) == _jwk_public(b, public_key_algorithm(b))
 
