@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from microcred.cli import main
-from microcred.keys.material import generate_key, save_key
+from microcred.keys.files import save_key
+from microcred.keys.material import generate_key
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = str(ROOT / "examples" / "university-data-science.toml")
@@ -248,7 +249,7 @@ def test_sign_is_reproducible_with_created(tmp_path, key_file):
     unsigned = tmp_path / "u.json"
     from microcred.builder import build_credential
     from microcred.definition import load_definition
-    from microcred.keys.material import load_key
+    from microcred.keys.files import load_key
 
     key = load_key(Path(key_file))
     doc = build_credential(

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from microcred.cli import main
-from microcred.keys.material import load_key
+from microcred.keys.files import load_key
 
 
 def run(*args: str, env: dict[str, str] | None = None):

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from microcred.cli import main
 from microcred.fetch import offline_fetch
-from microcred.keys.material import generate_key, save_key
+from microcred.keys.files import save_key
+from microcred.keys.material import generate_key
 from microcred.ledger import Ledger
 from microcred.status import check_status, decode_list, list_verifier, set_indexes
 

@@ -36,7 +36,8 @@ from microcred.cohort import (
 )
 from microcred.definition import load_definition
 from microcred.errors import MicrocredError, ProofError
-from microcred.keys.material import generate_key, load_key
+from microcred.keys.files import load_key
+from microcred.keys.material import generate_key
 from microcred.ledger import Ledger
 
 STATUS = "https://example.edu/status"
@@ -825,7 +826,7 @@ def test_a_second_sigint_abandons_the_rows_in_flight(tmp_path: Path, issuer) -> 
 
 
 def test_p256_key_signs_with_ecdsa_by_default(tmp_path: Path) -> None:
-    from microcred.keys.material import save_key
+    from microcred.keys.files import save_key
 
     key = generate_key("P-256")
     save_key(key, tmp_path / "key.json")

@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from microcred.errors import DidError, KeyFormatError
 from microcred.fetch import offline_fetch
 from microcred.keys.dids import did_key_for, resolve_did_key, resolve_verification_method
-from microcred.keys.material import key_from_multibase, load_key
+from microcred.keys.files import load_key
+from microcred.keys.material import key_from_multibase
 from microcred.keys.multibase import b58decode
 
 FOLDER = Path(__file__).parent / "vectors" / "did-method-key" / "test-vectors"

@@ -22,7 +22,7 @@ from microcred import (
     scan_cohort,
     verify,
 )
-from microcred.keys.material import SIGNING_DEFAULTS, default_cryptosuite, default_format, jws_algorithm
+from microcred.keys.algorithms import SIGNING_DEFAULTS, default_cryptosuite, default_format, jws_algorithm
 from microcred.suites import SIGNING_CRYPTOSUITES
 from microcred.vc_jwt import read_jwt
 

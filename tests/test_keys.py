@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from microcred.errors import KeyFormatError
-from microcred.keys.material import generate_key, key_from_multibase, load_key, save_key
+from microcred.keys.files import load_key, save_key
+from microcred.keys.material import generate_key, key_from_multibase
 
 VECTORS = Path(__file__).parent / "vectors"
 

@@ -18,7 +18,8 @@ from microcred.fetch import offline_fetch
 from microcred.jsonld.canonical import canonicalize
 from microcred.jsonld.loader import DocumentLoader
 from microcred.keys.dids import resolve_verification_method
-from microcred.keys.material import IssuerKey, load_key
+from microcred.keys.files import load_key
+from microcred.keys.material import IssuerKey
 from microcred.keys.multibase import multibase_encode
 from microcred.suites import jcs, proof_inputs, sign_proof, verify_proofs
 from microcred.suites.signatures import sign_bytes

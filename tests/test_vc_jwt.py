@@ -14,8 +14,9 @@ from cryptography.hazmat.primitives import serialization
 
 from microcred.errors import InputError, JwtError
 from microcred.fetch import offline_fetch
-from microcred.keys.dids import ResolvedKey, resolve_verification_method
-from microcred.keys.material import IssuerKey, generate_key, load_key
+from microcred.keys.dids import resolve_verification_method
+from microcred.keys.files import load_key
+from microcred.keys.material import IssuerKey, ResolvedKey, generate_key
 from microcred.keys.multibase import b64url_decode, b64url_encode
 from microcred.suites.signatures import sign_bytes
 from microcred.vc_jwt import read_jwt, sign_jwt, verify_jwt

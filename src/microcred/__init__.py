@@ -42,8 +42,9 @@ from .inspection import credential_elements, elements_text
 from .issue import IssuedCredential, issue, sign
 from .jsonld.canonical import canonicalize
 from .jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL, DocumentLoader
-from .keys.dids import ResolvedKey, did_web_document, jwks, resolve_verification_method
-from .keys.material import IssuerKey, generate_key, load_key, save_key
+from .keys.dids import did_web_document, jwks, resolve_verification_method
+from .keys.files import load_key, save_key
+from .keys.material import IssuerKey, ResolvedKey, generate_key
 from .ledger import Ledger
 from .model import (
     Achievement,

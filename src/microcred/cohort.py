@@ -72,7 +72,7 @@ from urllib.parse import urlsplit
 from . import _time
 from .errors import MicrocredError
 from .issue import default_status_base_url
-from .keys.material import default_cryptosuite, default_format
+from .keys.algorithms import default_cryptosuite, default_format
 
 __all__ = [
     "COHORT_COLUMNS",
@@ -1660,7 +1660,7 @@ def run_cohort_command(
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     if isinstance(key, str | os.PathLike):
-        from .keys.material import load_key
+        from .keys.files import load_key
 
         key = load_key(key)
     definition = load_definition(Path(definition_path))

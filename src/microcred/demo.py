@@ -29,7 +29,8 @@ def run_demo(
     from .definition import load_definition
     from .fetch import offline_fetch
     from .issue import issue
-    from .keys.material import generate_key, save_key
+    from .keys.files import save_key
+    from .keys.material import generate_key
     from .ledger import Ledger
     from .model import Recipient, Result
     from .verify import verify

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from . import _time
 from .errors import MicrocredError, ProofError
 from .jsonld.loader import DocumentLoader
-from .keys.material import default_cryptosuite, default_format
+from .keys.algorithms import default_cryptosuite, default_format
 
 __all__ = ["Format", "IssuedCredential", "default_status_base_url", "issue", "sign"]
 
@@ -68,8 +68,8 @@ def sign(
 ) -> IssuedCredential:
     """Sign a built credential with ``key`` as a Data Integrity proof (``di``) or a VC-JWT (``jwt``).
 
-    ``format`` and ``cryptosuite`` default by key type (:func:`microcred.keys.default_format`,
-    :func:`~microcred.keys.default_cryptosuite`): Ed25519 → ``eddsa-rdfc-2022``, P-256 →
+    ``format`` and ``cryptosuite`` default by key type (:func:`microcred.keys.algorithms.default_format`,
+    :func:`~microcred.keys.algorithms.default_cryptosuite`): Ed25519 → ``eddsa-rdfc-2022``, P-256 →
     ``ecdsa-rdfc-2019``, RSA → a VC-JWT (RS256). The key's controller must be the credential's
     issuer. An existing proof is refused.
     """

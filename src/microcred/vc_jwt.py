@@ -21,8 +21,8 @@ from . import _time
 from .errors import DidError, FetchError, InputError, JwtError, KeyFormatError
 from .fields import issuer_id as _issuer_id
 from .fields import json_copy
-from .keys.dids import ResolvedKey
-from .keys.material import IssuerKey, jws_algorithm
+from .keys.algorithms import jws_algorithm
+from .keys.material import IssuerKey, ResolvedKey
 from .keys.multibase import b64url_decode, b64url_encode
 from .suites.signatures import sign_bytes, verify_bytes
 

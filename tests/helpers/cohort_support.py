@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from microcred.keys.material import generate_key, save_key
+from microcred.keys.files import save_key
+from microcred.keys.material import generate_key
 
 #: Learner names in several scripts (CJK, Arabic, Cyrillic, Devanagari, emoji, combining accents).
 NAMES = ["Zoë Ångström", "李小龍", "محمد عبد الله", "Ярослава", "अनुष्का", "José 🎓 Núñez", "Ōtani Shōhei"]

@@ -111,7 +111,7 @@ def verify_cmd(
     Exit 0 when every input verified, 1 when any did not, 2 when an input could not be read.
     """
     from ..fetch import Fetcher
-    from ..keys.material import load_key
+    from ..keys.files import load_key
     from ..verify import verify
 
     fetcher = Fetcher(resources=_parse_resources(resources), allow_network=not offline)
@@ -175,7 +175,7 @@ def load_signing_key(path: str, passphrase_env: str | None) -> Any:
     import os
 
     from ..errors import KeyFormatError
-    from ..keys.material import load_key
+    from ..keys.files import load_key
 
     passphrase = None
     if passphrase_env:
@@ -257,7 +257,7 @@ def sign_cmd(
 
 
 def _check_format(key: Any, fmt: str) -> None:
-    from ..keys.material import default_format
+    from ..keys.algorithms import default_format
 
     if fmt == "di" and default_format(key.algorithm) != "di":
         fail(f"{key.algorithm} keys sign VC-JWTs only ({key.jws_algorithm}); use --format jwt")

@@ -62,7 +62,8 @@ def keygen(
       microcred keygen --did-web example.edu -o issuer-key.json
       microcred did-doc issuer-key.json > did.json   # publish at https://example.edu/.well-known/did.json
     """
-    from ..keys.material import generate_key, save_key
+    from ..keys.files import save_key
+    from ..keys.material import generate_key
 
     if did_web and issuer_url:
         fail("give either --did-web or --issuer-url, not both")
@@ -99,7 +100,7 @@ def did_doc(as_jwks: bool, passphrase_env: str | None, key_file: Path) -> None:
     """
     from ..errors import KeyFormatError
     from ..keys.dids import controller_document, did_web_document, jwks, resolve_did_key
-    from ..keys.material import load_key
+    from ..keys.files import load_key
 
     if not key_file.exists():
         fail(f"{key_file}: no such key file")

@@ -12,20 +12,22 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final
 from urllib.parse import unquote
 
 from ..errors import DidError, FetchError, KeyFormatError
 from ..fetch import Fetch
+from .algorithms import Algorithm
 from .material import (
-    Algorithm,
+    Binding,
     IssuerKey,
     PublicKey,
-    _did_key_of,
+    ResolvedKey,
+    did_key_of,
     key_from_jwk,
     key_from_multibase,
     public_key_algorithm,
+    same_key,
 )
 from .multibase import b58decode
 
@@ -42,8 +44,6 @@ __all__ = [
     "resolve_verification_method",
 ]
 
-Binding = Literal["did:key", "did:web", "published", "self-named", "trusted"]
-
 DID_CONTEXT: Final = "https://www.w3.org/ns/did/v1"
 MULTIKEY_CONTEXT: Final = "https://w3id.org/security/multikey/v1"
 JWK_CONTEXT: Final = "https://w3id.org/security/jwk/v1"
@@ -53,36 +53,12 @@ _HOST_RE: Final = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 _SEGMENT_RE: Final = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=@%-]+$")
 
 
-@dataclass(frozen=True)
-class ResolvedKey:
-    """A verification method resolved to a public key, with how its controller is known to hold it."""
-
-    key_id: str
-    controller: str
-    public_key: PublicKey
-    algorithm: Algorithm
-    binding: Binding
-
-    def __hash__(self) -> int:  # cryptography's key objects are not hashable
-        from .material import _jwk_public
-
-        jwk = _jwk_public(self.public_key, self.algorithm)
-        return hash(
-            (self.key_id, self.controller, self.algorithm, self.binding, json.dumps(jwk, sort_keys=True))
-        )
-
-    @property
-    def confirmed(self) -> bool:
-        """Whether the key's link to its controller is confirmed (everything but ``self-named``)."""
-        return self.binding != "self-named"
-
-
 def did_key_for(public_key: PublicKey | IssuerKey) -> str:
     """The did:key identifier of an Ed25519, P-256 or P-384 public key."""
     if isinstance(public_key, IssuerKey):
         public_key = public_key.public_key
     try:
-        return _did_key_of(public_key)
+        return did_key_of(public_key)
     except KeyFormatError as exc:
         raise DidError(f"no did:key for this key: {exc.message}", code="did.unsupported_key") from None
 
@@ -336,7 +312,7 @@ def _resolve_https(vm_id: str, fetch: Fetch) -> ResolvedKey:
                     listed, _ = _key_of_vm(vm, vm_id)
                 except DidError:
                     return self_named
-                if _same_key(listed, public):
+                if same_key(listed, public):
                     return ResolvedKey(vm_id, base, public, algorithm, "published")
         return self_named
 
@@ -389,12 +365,6 @@ def _resolve_https_listing(controller: str, vm_id: str, fetch: Fetch) -> bool:
         and doc.get("id") == controller
         and (_find_vm(doc, vm_id, controller) is not None or _authorised(doc, vm_id, controller))
     )
-
-
-def _same_key(a: PublicKey, b: PublicKey) -> bool:
-    from .material import _jwk_public
-
-    return _jwk_public(a, public_key_algorithm(a)) == _jwk_public(b, public_key_algorithm(b))
 
 
 def resolve_verification_method(

@@ -6,7 +6,7 @@ dates, status and schema. These functions only create and check signatures.
 
 from __future__ import annotations
 
-from ..keys.material import default_cryptosuite
+from ..keys.algorithms import default_cryptosuite
 from .data_integrity import (
     SIGNING_CRYPTOSUITES,
     VERIFYING_CRYPTOSUITES,

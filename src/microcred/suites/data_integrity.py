@@ -21,8 +21,7 @@ from ..fields import json_copy
 from ..jsonld.canonical import canonicalize
 from ..jsonld.loader import DocumentLoader
 from ..keys import multibase as mb
-from ..keys.dids import ResolvedKey
-from ..keys.material import IssuerKey
+from ..keys.material import IssuerKey, ResolvedKey
 from .jcs import jcs
 from .signatures import sign_bytes, verify_bytes
 
