@@ -64,7 +64,7 @@ from microcred.ledger import Ledger  # noqa: E402
 from microcred.model import Result  # noqa: E402
 from microcred.status import sign_status_list_credential  # noqa: E402
 from microcred.suites import data_integrity, sign_proof, verify_proof  # noqa: E402
-from microcred.vc_jwt import sign_jwt, verify_jwt  # noqa: E402
+from microcred.suites.jwt import sign_jwt, verify_jwt  # noqa: E402
 from microcred.verify import verify  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "university-data-science.toml"

@@ -667,7 +667,7 @@ def _jwt_credential(key: IssuerKey) -> dict[str, Any]:
 def _mc_verify_jwt(token: str, key: IssuerKey) -> Any:
     from microcred.fetch import offline_fetch
     from microcred.keys.dids import resolve_verification_method
-    from microcred.vc_jwt import verify_jwt
+    from microcred.suites.jwt import verify_jwt
 
     resources = {url: json.dumps(doc).encode() for url, doc in _jwt_resources(key).items()}
     fetch = offline_fetch(resources)
@@ -692,7 +692,7 @@ def _flip_vc_claim(token: str) -> str:
 
 @pytest.mark.parametrize("alg", list(JWT_ALGS))
 def test_microcred_jwt_verifies_in_jose(node: Node, jwt_keys: dict[str, IssuerKey], alg: str) -> None:
-    from microcred.vc_jwt import sign_jwt
+    from microcred.suites.jwt import sign_jwt
 
     key = jwt_keys[alg]
     credential = _jwt_credential(key)
@@ -764,7 +764,7 @@ def test_jose_rejects_microcred_jwt_under_other_key(
     node: Node, jwt_keys: dict[str, IssuerKey], alg: str
 ) -> None:
     """jose refuses a microcred token checked against another issuer's key of the same type."""
-    from microcred.vc_jwt import sign_jwt
+    from microcred.suites.jwt import sign_jwt
 
     key = jwt_keys[alg]
     other = (

@@ -24,7 +24,7 @@ from microcred import (
 )
 from microcred.keys.algorithms import SIGNING_DEFAULTS, default_cryptosuite, default_format, jws_algorithm
 from microcred.suites import SIGNING_CRYPTOSUITES
-from microcred.vc_jwt import read_jwt
+from microcred.suites.jwt import read_jwt
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 STATUS = "https://issuer.example/status"

@@ -18,8 +18,8 @@ from microcred.keys.dids import resolve_verification_method
 from microcred.keys.files import load_key
 from microcred.keys.material import IssuerKey, ResolvedKey, generate_key
 from microcred.keys.multibase import b64url_decode, b64url_encode
+from microcred.suites.jwt import read_jwt, sign_jwt, verify_jwt
 from microcred.suites.signatures import sign_bytes
-from microcred.vc_jwt import read_jwt, sign_jwt, verify_jwt
 
 VECTORS = Path(__file__).parent / "vectors" / "vc-jose-cose"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

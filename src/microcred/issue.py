@@ -82,7 +82,7 @@ def sign(
     _check_issuer(credential, key)
     format = format or default_format(key.algorithm)
     if format == "jwt":
-        from .vc_jwt import sign_jwt
+        from .suites.jwt import sign_jwt
 
         token = sign_jwt(dict(credential), key, now=now)
         return IssuedCredential(dict(credential), "jwt", token)

@@ -24,8 +24,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from . import _time
+from ._fields import issuer_id
 from .errors import MicrocredError, ProofError, StatusListError
-from .fields import issuer_id
 from .jsonld.loader import DocumentLoader
 from .keys.dids import resolve_verification_method
 from .keys.material import IssuerKey

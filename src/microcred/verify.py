@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from . import _time
+from ._fields import issuer_id as _issuer_id
 from .errors import CanonicalizationError, JsonLdError, MicrocredError, SchemaValidationError
-from .fields import issuer_id as _issuer_id
 from .jsonld.loader import DocumentLoader, default_loader
 from .report import Check, VerificationReport
 
@@ -271,7 +271,7 @@ def _verify_read(
     fmt = "vc-jwt" if token is not None else "data-integrity"
     proof_result: Any = None
     if token is not None:
-        from .vc_jwt import verify_jwt
+        from .suites.jwt import verify_jwt
 
         proof_result = verify_jwt(token, resolve=resolve)
         if credential is None:

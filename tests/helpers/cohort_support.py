@@ -81,7 +81,7 @@ def check_proof(path: Path) -> tuple[bool, str]:
 
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".jwt":
-        from microcred.vc_jwt import verify_jwt
+        from microcred.suites.jwt import verify_jwt
 
         result = verify_jwt(text.strip(), resolve=resolve)
     else:

@@ -46,7 +46,7 @@ def write_output(text: str, out: str | None) -> None:
     if out in (None, "-"):
         click.echo(text, nl=not text.endswith("\n"))
         return
-    from ..files import write_atomic
+    from .._files import write_atomic
 
     write_atomic(Path(out), text.encode("utf-8"))
     click.echo(f"wrote {out}", err=True)

@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
+from .._files import write_atomic
 from ..badge_image import default_badge_svg_for_credential
 from ..baking import MAX_CREDENTIAL_BYTES, MAX_IMAGE_BYTES, Unbaked, bake, detect_image_kind, unbake
 from ..errors import BakingError
-from ..files import write_atomic
 from . import fail
 
 __all__ = ["COMMANDS", "bake_command", "unbake_command"]

@@ -26,7 +26,7 @@ def read_credential(path: str) -> dict[str, Any]:
     import sys
 
     from ..reader import read_credential as read_any
-    from ..vc_jwt import read_jwt
+    from ..suites.jwt import read_jwt
 
     source: Any = sys.stdin.buffer.read() if path == "-" else path
     read = read_any(source, name=path)

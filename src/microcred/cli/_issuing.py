@@ -416,7 +416,7 @@ def issue_cmd(
         image = Path(bake_path).read_bytes()
         baked = bake(image, issued.jwt if issued.jwt else dict(issued.credential))
         target = out or f"{Path(bake_path).stem}-baked{Path(bake_path).suffix}"
-        from ..files import write_atomic
+        from .._files import write_atomic
 
         write_atomic(Path(target), baked)
         click.echo(f"baked {issued.id} into {target}", err=True)

@@ -31,7 +31,7 @@ def _credential_id(value: str) -> str:
     if not path.is_file():
         fail(f"{value!r} is neither a credential id (urn:uuid:…) nor a credential file")
     from ..reader import read_credential
-    from ..vc_jwt import read_jwt
+    from ..suites.jwt import read_jwt
 
     read = read_credential(path)
     credential = read.credential if read.credential is not None else read_jwt(read.jwt or "").credential
@@ -152,7 +152,7 @@ def status_list(
     Example:
       microcred status-list --ledger issued.db --key issuer-key.json -o public/status
     """
-    from ..files import write_atomic
+    from .._files import write_atomic
     from ..status import signed_status_lists
     from ._issuing import load_signing_key
 

@@ -18,8 +18,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from .._files import write_atomic
 from ..errors import KeyFormatError
-from ..files import write_atomic
 from . import multibase as mb
 from .algorithms import Algorithm
 from .material import (

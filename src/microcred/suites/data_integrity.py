@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any, Final, Literal
 
 from .. import _time
+from .._fields import issuer_id as _issuer_id
+from .._fields import json_copy
 from ..errors import JsonLdError, KeyFormatError, ProofError
-from ..fields import issuer_id as _issuer_id
-from ..fields import json_copy
 from ..jsonld.canonical import canonicalize
 from ..jsonld.loader import DocumentLoader
 from ..keys import multibase as mb

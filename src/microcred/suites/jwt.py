@@ -17,14 +17,14 @@ from typing import Any, Final
 
 from cryptography.hazmat.primitives import serialization
 
-from . import _time
-from .errors import DidError, FetchError, InputError, JwtError, KeyFormatError
-from .fields import issuer_id as _issuer_id
-from .fields import json_copy
-from .keys.algorithms import jws_algorithm
-from .keys.material import IssuerKey, ResolvedKey
-from .keys.multibase import b64url_decode, b64url_encode
-from .suites.signatures import sign_bytes, verify_bytes
+from .. import _time
+from .._fields import issuer_id as _issuer_id
+from .._fields import json_copy
+from ..errors import DidError, FetchError, InputError, JwtError, KeyFormatError
+from ..keys.algorithms import jws_algorithm
+from ..keys.material import IssuerKey, ResolvedKey
+from ..keys.multibase import b64url_decode, b64url_encode
+from .signatures import sign_bytes, verify_bytes
 
 __all__ = ["JWT_CLAIMS", "MAX_TOKEN_CHARS", "JwtParts", "JwtResult", "read_jwt", "sign_jwt", "verify_jwt"]
 
