@@ -79,6 +79,18 @@ def test_round_trip(alg: str, jws_alg: str) -> None:
     assert result.credential == cred and result.key is not None and result.key.algorithm == alg
 
 
+@pytest.mark.parametrize(("alg", "size"), [("RSA", 256), ("P-256", 64), ("P-384", 96), ("Ed25519", 64)])
+def test_one_signature_path_for_every_algorithm(alg: str, size: int) -> None:
+    """The JWS signature is suites.signatures' over the signing input: r‖s for ECDSA, deterministic."""
+    key = _key(alg)
+    token = sign_jwt(credential(key.controller), key, now=NOW)
+    parts = read_jwt(token)
+    assert len(parts.signature) == size
+    assert sign_bytes(key.private_key, alg, parts.signing_input) == parts.signature
+    assert sign_jwt(credential(key.controller), key, now=NOW) == token  # RFC 6979 ECDSA, PKCS#1 v1.5
+    assert verify_jwt(token, resolve=_resolver(key)).verified
+
+
 def test_did_key_tokens_resolve_without_help() -> None:
     key = generate_key()
     token = sign_jwt(credential(key.controller), key, now=NOW)

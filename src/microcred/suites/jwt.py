@@ -1,10 +1,12 @@
 """VC-JWT as Open Badges 3.0 defines it: a compact JWS whose payload is the credential itself plus
 ``iss``, ``jti``, ``sub``, ``nbf``, ``exp`` (and ``iat``); header ``alg``, ``kid``, ``typ: JWT``.
 
-RS256 and ES256 (and ES384) go through python-jose with explicit algorithms; EdDSA (which python-jose
-lacks) is the same JWS steps around ``cryptography``'s Ed25519. The verifier takes the algorithm from
-the resolved key, never from the token: ``none``, HMAC, and any ``alg`` that does not match the key are
-refused with a reason. The legacy VCDM 1.1 shape (a ``vc`` claim) is read too.
+Every algorithm (EdDSA, ES256, ES384, RS256) signs and verifies through the one signature path of
+the Data Integrity suites (:mod:`microcred.suites.signatures`): the JWS signing input is
+``base64url(header).base64url(payload)``, and ECDSA signatures are ``r‖s`` as JWS requires. The
+verifier takes the algorithm from the resolved key, never from the token: ``none``, HMAC, ``crit``
+extensions and any ``alg`` that does not match the key are refused with a reason. The legacy VCDM
+1.1 shape (a ``vc`` claim) is read too.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
-
-from cryptography.hazmat.primitives import serialization
 
 from .. import _time
 from .._fields import issuer_id as _issuer_id
@@ -129,21 +129,9 @@ def sign_jwt(credential: dict[str, Any], key: IssuerKey, *, now: datetime | None
     payload["iat"] = _time.to_epoch(issued_at)
     alg = key.jws_algorithm
     header = {"alg": alg, "kid": key.key_id, "typ": "JWT"}
-    if alg == "EdDSA":
-        signing_input = f"{_json_b64(header)}.{_json_b64(payload)}".encode("ascii")
-        return (
-            signing_input.decode("ascii")
-            + "."
-            + b64url_encode(sign_bytes(key.private_key, "Ed25519", signing_input))
-        )
-    from jose import jws
-
-    pem = key.private_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    token = jws.sign(body, pem, headers={"kid": key.key_id, "typ": "JWT"}, algorithm=alg)
-    return token if isinstance(token, str) else token.decode("ascii")
+    signing_input = f"{_json_b64(header)}.{_json_b64(payload)}"
+    signature = sign_bytes(key.private_key, key.algorithm, signing_input.encode("ascii"))
+    return f"{signing_input}.{b64url_encode(signature)}"
 
 
 def _credential_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -268,21 +256,7 @@ def verify_jwt(token: str, *, resolve: Callable[[str], ResolvedKey]) -> JwtResul
     expected = jws_algorithm(key.algorithm)
     if alg != expected:
         return no(f"JWT alg {alg} does not match the {key.algorithm} key {kid} (which signs {expected})", key)
-    if expected == "EdDSA":
-        good = verify_bytes(key.public_key, "Ed25519", parts.signing_input, parts.signature)
-    else:
-        from jose import jws
-        from jose.exceptions import JOSEError
-
-        pem = key.public_key.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        try:
-            jws.verify(token.strip(), pem, algorithms=[expected], verify=True)
-            good = True
-        except (JOSEError, ValueError, TypeError):
-            good = False
-    if not good:
+    if not verify_bytes(key.public_key, key.algorithm, parts.signing_input, parts.signature):
         return no(f"JWT {alg} signature does not match (altered, or signed by another key)", key)
     problem = _claims_problem(payload, credential)
     if problem:
