@@ -62,7 +62,7 @@ from microcred.keys.dids import resolve_verification_method  # noqa: E402
 from microcred.keys.material import IssuerKey, generate_key  # noqa: E402
 from microcred.ledger import Ledger  # noqa: E402
 from microcred.model import Result  # noqa: E402
-from microcred.status import sign_status_list_credential  # noqa: E402
+from microcred.status.publishing import sign_status_list_credential  # noqa: E402
 from microcred.suites import data_integrity, sign_proof, verify_proof  # noqa: E402
 from microcred.suites.jwt import sign_jwt, verify_jwt  # noqa: E402
 from microcred.verify import verify  # noqa: E402

@@ -14,7 +14,8 @@ from microcred.fetch import offline_fetch
 from microcred.keys.files import save_key
 from microcred.keys.material import generate_key
 from microcred.ledger import Ledger
-from microcred.status import check_status, decode_list, list_verifier, set_indexes
+from microcred.status.bitstring import decode_list, set_indexes
+from microcred.status.checking import check_status, list_verifier
 
 BASE = "https://example.edu/status"
 

@@ -230,7 +230,7 @@ def _with_issuer(credential: dict[str, Any], issuer: str) -> dict[str, Any]:
 
 
 def _status_entry(list_url: str, index: int, purpose: str = "revocation") -> dict[str, Any]:
-    from microcred.status import status_entry
+    from microcred.status.bitstring import status_entry
 
     return status_entry(list_url, index, purpose)  # type: ignore[arg-type]
 
@@ -518,7 +518,7 @@ STATUS_CASES = {
 
 @pytest.mark.parametrize("name", list(STATUS_CASES))
 def test_microcred_list_decodes_in_db(node: Node, name: str) -> None:
-    from microcred.status import bits_from_indexes, encode_list
+    from microcred.status.bitstring import bits_from_indexes, encode_list
 
     size, indexes = STATUS_CASES[name]
     encoded = encode_list(bits_from_indexes(indexes, size))
@@ -529,7 +529,7 @@ def test_microcred_list_decodes_in_db(node: Node, name: str) -> None:
 
 @pytest.mark.parametrize("name", list(STATUS_CASES))
 def test_db_list_decodes_in_microcred(node: Node, name: str) -> None:
-    from microcred.status import decode_list, set_indexes
+    from microcred.status.bitstring import decode_list, set_indexes
 
     size, indexes = STATUS_CASES[name]
     encoded = node.run("statuslist.mjs", "encode", str(size), "-", stdin=",".join(map(str, indexes)))
@@ -545,7 +545,7 @@ _LISTS = _vector("vc-bitstring-status-list", "DERIVED-decoded-lists.json")["list
 @pytest.mark.parametrize("name", list(_LISTS))
 def test_vector_list_decodes_alike(node: Node, name: str) -> None:
     """The W3C and Digital Bazaar example lists decode to the same bits in both, as their notes state."""
-    from microcred.status import decode_list, set_indexes
+    from microcred.status.bitstring import decode_list, set_indexes
 
     vector = _LISTS[name]
     encoded = vector["encodedList"]
@@ -558,7 +558,8 @@ def test_vector_list_decodes_alike(node: Node, name: str) -> None:
 
 
 def _status_list(key: IssuerKey, url: str, purpose: str, indexes: list[int]) -> dict[str, Any]:
-    from microcred.status import MIN_LIST_BITS, bits_from_indexes, sign_status_list_credential
+    from microcred.status.bitstring import MIN_LIST_BITS, bits_from_indexes
+    from microcred.status.publishing import sign_status_list_credential
 
     return sign_status_list_credential(
         url,

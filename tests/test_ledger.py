@@ -14,7 +14,7 @@ import pytest
 
 from microcred.errors import LedgerError
 from microcred.ledger import APPLICATION_ID, SCHEMA_VERSION, Ledger, canonical_bytes
-from microcred.status import MIN_LIST_BITS, set_indexes, status_entry
+from microcred.status.bitstring import MIN_LIST_BITS, set_indexes, status_entry
 
 BASE = "https://example.edu/status"
 ISSUER = "https://example.edu/issuers/1"

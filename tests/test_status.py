@@ -17,20 +17,18 @@ from microcred.errors import FetchError, ProofError, StatusListError
 from microcred.fetch import offline_fetch
 from microcred.keys.material import generate_key
 from microcred.ledger import Ledger
-from microcred.status import (
+from microcred.status.bitstring import (
     MIN_LIST_BITS,
     bits_from_indexes,
-    check_status,
     decode_list,
     encode_list,
     get_bit,
-    list_verifier,
     set_bit,
     set_indexes,
-    sign_status_list_credential,
     status_entry,
-    status_list_credential,
 )
+from microcred.status.checking import check_status, list_verifier
+from microcred.status.publishing import sign_status_list_credential, status_list_credential
 from microcred.suites import sign_proof
 
 VECTORS = Path(__file__).parent / "vectors" / "bitstring-status-list"
@@ -596,7 +594,8 @@ def test_signed_status_lists_sign_every_ledger_list_and_refuse_a_foreign_key(tmp
     from microcred.fetch import offline_fetch
     from microcred.keys.material import generate_key
     from microcred.ledger import Ledger
-    from microcred.status import list_verifier, signed_status_lists
+    from microcred.status.checking import list_verifier
+    from microcred.status.publishing import signed_status_lists
 
     key = generate_key("Ed25519")
     unsigned = {

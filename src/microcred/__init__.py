@@ -67,7 +67,7 @@ from .model import (
 )
 from .report import Check, VerificationReport
 from .schema import SchemaIssue, schema_errors, validate_credential
-from .status import PublishedList, signed_status_lists
+from .status.publishing import PublishedList, signed_status_lists
 from .verify import verify, verify_many
 
 __version__ = "0.1.0"

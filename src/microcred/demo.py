@@ -117,7 +117,7 @@ def run_demo(
 
 
 def _publish_status_lists(ledger: Any, key: Any, folder: Path, now: datetime) -> dict[str, bytes]:
-    from .status import signed_status_lists
+    from .status.publishing import signed_status_lists
 
     resources: dict[str, bytes] = {}
     for item in signed_status_lists(ledger, key, now=now):

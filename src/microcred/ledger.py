@@ -33,7 +33,7 @@ from typing import Any, Literal, TypeVar
 
 from . import _time
 from .errors import LedgerError
-from .status import MIN_LIST_BITS, status_entry
+from .status.bitstring import MIN_LIST_BITS, status_entry
 
 __all__ = [
     "APPLICATION_ID",

@@ -377,7 +377,7 @@ def _check_status(
             "no status entry: this credential cannot be revoked or suspended",
             {"outcome": "no_status"},
         )
-    from .status import check_status, list_verifier
+    from .status.checking import check_status, list_verifier
 
     verify_list = list_verifier(fetch=fetch, trusted_keys=trusted or None, loader=loader)
     result = check_status(dict(credential), fetch=fetch, verify_list=verify_list, now=now)

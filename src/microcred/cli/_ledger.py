@@ -153,7 +153,7 @@ def status_list(
       microcred status-list --ledger issued.db --key issuer-key.json -o public/status
     """
     from .._files import write_atomic
-    from ..status import signed_status_lists
+    from ..status.publishing import signed_status_lists
     from ._issuing import load_signing_key
 
     key = load_signing_key(str(key_path), passphrase_env)

@@ -1,9 +1,5 @@
-"""Credential status: W3C Bitstring Status List (write and read), StatusList2021 and the
-1EdTech Revocation List (read).
-
-A status list is a bitstring: index 0 is the most significant bit of byte 0. ``encodedList`` is
-the bitstring GZIP-compressed, then multibase base64url (``u`` prefix, no padding). Lists hold at
-least :data:`MIN_LIST_BITS` entries.
+"""Checking a credential's status: W3C Bitstring Status List and StatusList2021 (fetched, their own
+proof verified, their issuer and validity window compared) and the 1EdTech Revocation List.
 
 :func:`check_status` reads every ``credentialStatus`` entry of a credential and returns one
 :class:`StatusOutcome`: ``no_status``, ``valid``, ``revoked``, ``suspended`` or ``could_not_check``
@@ -12,61 +8,27 @@ least :data:`MIN_LIST_BITS` entries.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
-import gzip
 import json
-import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from . import _time
-from ._fields import issuer_id
-from .errors import MicrocredError, ProofError, StatusListError
-from .jsonld.loader import DocumentLoader
-from .keys.dids import resolve_verification_method
-from .keys.material import IssuerKey
-
-__all__ = [
-    "BITSTRING_ENTRY",
-    "LIST_CREDENTIAL_CONTEXT",
-    "MAX_LIST_BYTES",
-    "MIN_LIST_BITS",
-    "ONEEDTECH_REVOCATION_LIST",
-    "STATUS_LIST_2021_ENTRY",
-    "EntryOutcome",
-    "Fetch",
-    "ListVerifier",
-    "PublishedList",
-    "StatusOutcome",
-    "bits_from_indexes",
-    "check_status",
-    "decode_list",
-    "encode_list",
-    "get_bit",
-    "list_verifier",
-    "set_bit",
-    "set_indexes",
-    "sign_status_list_credential",
-    "signed_status_lists",
-    "status_entry",
-    "status_list_credential",
-]
-
-#: The smallest bitstring the Bitstring Status List spec allows (16 KiB), for herd privacy; also the
-#: number of entries of every list the ledger allocates (the one home of the status-list size).
-MIN_LIST_BITS = 131_072
-#: The largest decompressed list :func:`decode_list` accepts (a guard against GZIP bombs): 128 Mi entries.
-MAX_LIST_BYTES = 16 * 1024 * 1024
-#: The VCDM 2.0 context defines every Bitstring Status List term.
-LIST_CREDENTIAL_CONTEXT = "https://www.w3.org/ns/credentials/v2"
-
-BITSTRING_ENTRY = "BitstringStatusListEntry"
-STATUS_LIST_2021_ENTRY = "StatusList2021Entry"
-ONEEDTECH_REVOCATION_LIST = "1EdTechRevocationList"
+from .. import _time
+from .._fields import issuer_id
+from ..errors import MicrocredError, ProofError, StatusListError
+from ..jsonld.loader import DocumentLoader
+from ..keys.dids import resolve_verification_method
+from ..keys.material import IssuerKey
+from .bitstring import (
+    BITSTRING_ENTRY,
+    MIN_LIST_BITS,
+    ONEEDTECH_REVOCATION_LIST,
+    STATUS_LIST_2021_ENTRY,
+    decode_list,
+    get_bit,
+)
 
 Fetch = Callable[[str], bytes]
 #: Verifies a status list credential's own proof; returns the id of the issuer whose key signed
@@ -74,209 +36,6 @@ Fetch = Callable[[str], bytes]
 ListVerifier = Callable[[Mapping[str, Any]], str]
 
 Status = Literal["no_status", "valid", "revoked", "suspended", "could_not_check"]
-Purpose = Literal["revocation", "suspension"]
-_PURPOSES = ("revocation", "suspension")
-
-
-# --------------------------------------------------------------------------------------------
-# bitstrings
-
-
-def get_bit(bits: bytes, index: int) -> bool:
-    """The bit at ``index`` (0 = most significant bit of byte 0)."""
-    if not 0 <= index < len(bits) * 8:
-        raise StatusListError(
-            f"index {index} is outside a list of {len(bits) * 8} entries", code="status.range"
-        )
-    return bool(bits[index >> 3] & (0x80 >> (index & 7)))
-
-
-def set_bit(bits: bytearray, index: int, value: bool = True) -> None:
-    """Set (or clear) the bit at ``index`` in place."""
-    if not 0 <= index < len(bits) * 8:
-        raise StatusListError(
-            f"index {index} is outside a list of {len(bits) * 8} entries", code="status.range"
-        )
-    mask = 0x80 >> (index & 7)
-    if value:
-        bits[index >> 3] |= mask
-    else:
-        bits[index >> 3] &= ~mask & 0xFF
-
-
-def bits_from_indexes(indexes: Iterable[int], size: int) -> bytes:
-    """A bitstring of ``size`` entries (a multiple of 8) with the given indexes set."""
-    if size <= 0 or size % 8:
-        raise StatusListError(f"a list size must be a positive multiple of 8, not {size}", code="status.size")
-    bits = bytearray(size // 8)
-    for index in indexes:
-        set_bit(bits, index)
-    return bytes(bits)
-
-
-def set_indexes(bits: bytes) -> list[int]:
-    """Every index whose bit is set, in ascending order."""
-    out: list[int] = []
-    for byte_no, byte in enumerate(bits):
-        if byte:
-            out.extend(byte_no * 8 + bit for bit in range(8) if byte & (0x80 >> bit))
-    return out
-
-
-def encode_list(bits: bytes) -> str:
-    """``encodedList`` for a bitstring: GZIP, then multibase base64url without padding (``u…``)."""
-    compressed = gzip.compress(bytes(bits), compresslevel=9, mtime=0)
-    return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
-
-
-def decode_list(encoded: str, *, legacy: bool = False, max_bytes: int = MAX_LIST_BYTES) -> bytes:
-    """The bitstring an ``encodedList`` holds.
-
-    The value must carry the multibase ``u`` prefix (base64url), as Bitstring Status List requires;
-    with ``legacy=True`` a bare base64/base64url value (StatusList2021, RevocationList2020) is read too.
-    Raises :class:`StatusListError` for anything that is not GZIP-compressed base64url.
-    """
-    if not isinstance(encoded, str) or not encoded:
-        raise StatusListError(
-            "encodedList is missing or not a string",
-            code="status.encoding",
-            path="credentialSubject.encodedList",
-        )
-    if encoded.startswith("u"):
-        text = encoded[1:]
-    elif legacy:
-        text = encoded
-    else:
-        raise StatusListError(
-            f"encodedList must start with the multibase prefix 'u' (base64url), found {encoded[:1]!r}",
-            code="status.encoding",
-            path="credentialSubject.encodedList",
-        )
-    text = text.replace("+", "-").replace("/", "_").rstrip("=") if legacy else text
-    try:
-        compressed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise StatusListError(
-            f"encodedList is not base64url: {exc}",
-            code="status.encoding",
-            path="credentialSubject.encodedList",
-        ) from exc
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip container only
-    try:
-        bits = inflater.decompress(compressed, max_bytes + 1)
-    except zlib.error as exc:
-        raise StatusListError(
-            f"encodedList is not GZIP-compressed: {exc}",
-            code="status.encoding",
-            path="credentialSubject.encodedList",
-        ) from exc
-    if len(bits) > max_bytes or inflater.unconsumed_tail:
-        raise StatusListError(
-            f"encodedList expands to more than {max_bytes} bytes",
-            code="status.too_large",
-            path="credentialSubject.encodedList",
-        )
-    if not inflater.eof:
-        raise StatusListError(
-            "encodedList is a truncated GZIP stream",
-            code="status.encoding",
-            path="credentialSubject.encodedList",
-        )
-    return bits
-
-
-# --------------------------------------------------------------------------------------------
-# writing
-
-
-def status_entry(list_url: str, index: int, purpose: Purpose) -> dict[str, Any]:
-    """A ``BitstringStatusListEntry`` pointing at ``index`` of the list credential at ``list_url``."""
-    if purpose not in _PURPOSES:
-        raise StatusListError(
-            f"status purpose must be revocation or suspension, not {purpose!r}", code="status.purpose"
-        )
-    return {
-        "id": f"{list_url}#{index}",
-        "type": BITSTRING_ENTRY,
-        "statusPurpose": purpose,
-        "statusListIndex": str(index),
-        "statusListCredential": list_url,
-    }
-
-
-def _iso(moment: datetime) -> str:
-    if not _time.is_aware(moment):
-        raise StatusListError("datetimes must be timezone-aware", code="status.time")
-    return _time.format_utc(moment)
-
-
-def status_list_credential(
-    list_url: str,
-    purpose: Purpose,
-    bits: bytes,
-    *,
-    issuer: str | Mapping[str, Any],
-    valid_from: datetime | None = None,
-    valid_until: datetime | None = None,
-    now: Callable[[], datetime] | None = None,
-) -> dict[str, Any]:
-    """The unsigned ``BitstringStatusListCredential`` (VCDM 2.0) publishing ``bits`` at ``list_url``.
-
-    ``valid_from`` defaults to ``now()`` (the system clock unless injected).
-    """
-    if purpose not in _PURPOSES:
-        raise StatusListError(
-            f"status purpose must be revocation or suspension, not {purpose!r}", code="status.purpose"
-        )
-    if len(bits) * 8 < MIN_LIST_BITS:
-        raise StatusListError(
-            f"a status list needs at least {MIN_LIST_BITS} entries, this one has {len(bits) * 8}",
-            code="status.length",
-        )
-    start = valid_from or (now or _time.now)()
-    credential: dict[str, Any] = {
-        "@context": [LIST_CREDENTIAL_CONTEXT],
-        "id": list_url,
-        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-        "issuer": dict(issuer) if isinstance(issuer, Mapping) else issuer,
-        "validFrom": _iso(start),
-    }
-    if valid_until is not None:
-        if valid_until <= start:
-            raise StatusListError("validUntil must come after validFrom", code="status.time")
-        credential["validUntil"] = _iso(valid_until)
-    credential["credentialSubject"] = {
-        "id": f"{list_url}#list",
-        "type": "BitstringStatusList",
-        "statusPurpose": purpose,
-        "encodedList": encode_list(bits),
-    }
-    return credential
-
-
-def sign_status_list_credential(
-    list_url: str,
-    purpose: Purpose,
-    bits: bytes,
-    *,
-    issuer: str | Mapping[str, Any],
-    sign: Callable[[dict[str, Any]], dict[str, Any]],
-    valid_from: datetime | None = None,
-    valid_until: datetime | None = None,
-    now: Callable[[], datetime] | None = None,
-) -> dict[str, Any]:
-    """:func:`status_list_credential`, signed by ``sign`` (for example ``lambda d: sign_proof(d, key)``)."""
-    unsigned = status_list_credential(
-        list_url, purpose, bits, issuer=issuer, valid_from=valid_from, valid_until=valid_until, now=now
-    )
-    signed = sign(unsigned)
-    if not isinstance(signed, dict) or "proof" not in signed:
-        raise StatusListError("the sign callable returned no document with a proof", code="status.unsigned")
-    return signed
-
-
-# --------------------------------------------------------------------------------------------
-# checking
 
 
 def list_verifier(
@@ -292,7 +51,7 @@ def list_verifier(
     A key only named by its own fragment (``<issuer URL>#z6Mk…``, not listed by the issuer) proves
     nothing about who signed, so it is refused unless ``allow_self_named``.
     """
-    from .suites import verify_proof  # the sharp layer, loaded on first use
+    from ..suites import verify_proof  # the sharp layer, loaded on first use
 
     def resolve(vm_id: str) -> Any:
         return resolve_verification_method(vm_id, fetch=fetch, trusted_keys=trusted_keys)
@@ -636,65 +395,3 @@ def check_status(
         if hits:
             return StatusOutcome(wanted, "; ".join(r.reason for r in hits), tuple(results))
     return StatusOutcome("valid", "; ".join(r.reason for r in results), tuple(results))
-
-
-@dataclass(frozen=True)
-class PublishedList:
-    """A signed status list credential ready to publish at ``url``, and how many of its bits are set."""
-
-    url: str
-    purpose: str
-    document: dict[str, Any]
-    set_count: int
-    used: int
-    size: int
-
-
-def signed_status_lists(
-    ledger: Any,
-    key: IssuerKey,
-    *,
-    base_url: str | None = None,
-    now: datetime | None = None,
-    valid_until: datetime | None = None,
-) -> list[PublishedList]:
-    """Every status list in ``ledger`` (under ``base_url`` if given), signed by ``key`` as a
-    ``BitstringStatusListCredential``, to publish at its URL after every status change.
-
-    Refuses (StatusListError) a key whose controller is not the issuer recorded for a list.
-    """
-    from .suites import default_cryptosuite, sign_proof
-
-    if not key.has_private:
-        raise StatusListError("status lists must be signed with the issuer's private key", code="status.key")
-    suite = default_cryptosuite(key.algorithm)
-    moment = now or _time.now()
-    records = ledger.lists()
-    if base_url is not None:
-        prefix = base_url.rstrip("/") + "/"
-        records = [r for r in records if r.url.startswith(prefix)]
-    for record in records:
-        if record.issuer and record.issuer != key.controller:
-            raise StatusListError(
-                f"the list {record.url} belongs to issuer {record.issuer}, but this key's controller is "
-                f"{key.controller}; sign with that issuer's key",
-                code="status.key",
-            )
-    out = []
-    for record in records:
-        bits = ledger.list_bits(record.url)
-        document = sign_status_list_credential(
-            record.url,
-            record.purpose,
-            bits,
-            issuer=record.issuer or key.controller,
-            sign=lambda doc: sign_proof(doc, key, cryptosuite=suite, created=moment),
-            valid_from=moment,
-            valid_until=valid_until,
-        )
-        out.append(
-            PublishedList(
-                record.url, record.purpose, document, len(set_indexes(bits)), record.used, record.size
-            )
-        )
-    return out
