@@ -56,11 +56,13 @@ import microcred  # noqa: E402
 from microcred.builder import build_credential  # noqa: E402
 from microcred.definition import Definition, load_definition  # noqa: E402
 from microcred.fetch import offline_fetch  # noqa: E402
+from microcred.issuing import reserve_sign_record  # noqa: E402
 from microcred.jsonld import canonical  # noqa: E402
 from microcred.jsonld.expand import expand  # noqa: E402
 from microcred.keys.dids import resolve_verification_method  # noqa: E402
 from microcred.keys.material import IssuerKey, generate_key  # noqa: E402
-from microcred.ledger import Ledger  # noqa: E402
+from microcred.ledger.protocol import Ledger  # noqa: E402
+from microcred.ledger.sqlite import SQLiteLedger  # noqa: E402
 from microcred.model import Result  # noqa: E402
 from microcred.status.publishing import sign_status_list_credential  # noqa: E402
 from microcred.suites import data_integrity, sign_proof, verify_proof  # noqa: E402
@@ -264,7 +266,7 @@ def make_cases(s: Settings, key: IssuerKey, workdir: Path) -> list[Case]:
             credential_id=_credential_id("large", i),
         ),
     }
-    ledger = Ledger.open(workdir / "ledger.sqlite", now=lambda: NOW)
+    ledger = SQLiteLedger.open(workdir / "ledger.sqlite", now=lambda: NOW)
     pools: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]] = {}
     try:
         for name, build in builders.items():
@@ -272,14 +274,16 @@ def make_cases(s: Settings, key: IssuerKey, workdir: Path) -> list[Case]:
             signed = []
             tokens = []
             for i in range(s.pool):
-                doc, _ = ledger.issue(
+                doc, _ = reserve_sign_record(
+                    ledger,
                     build(10_000 + i),
                     sign=lambda d: sign_proof(d, key, created=NOW),
                     format="di",
                     status_list_base_url=STATUS_BASE,
                 )
                 signed.append(doc)
-                token, _ = ledger.issue(
+                token, _ = reserve_sign_record(
+                    ledger,
                     build(20_000 + i),
                     sign=lambda d: sign_jwt(d, key, now=NOW),
                     format="jwt",

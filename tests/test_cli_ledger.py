@@ -13,7 +13,7 @@ from microcred.cli import main
 from microcred.fetch import offline_fetch
 from microcred.keys.files import save_key
 from microcred.keys.material import generate_key
-from microcred.ledger import Ledger
+from microcred.ledger.protocol import Ledger, ReserveRequest
 from microcred.status.bitstring import decode_list, set_indexes
 from microcred.status.checking import check_status, list_verifier
 
@@ -40,14 +40,16 @@ def ledger_path(tmp_path: Path, issuer) -> Path:
     with Ledger.open(path) as ledger:
         for n, suspension in ((1, True), (2, False)):
             r = ledger.reserve(
-                f"urn:uuid:{n}",
-                achievement_id="a",
-                recipient=f"r{n}",
-                format="di",
-                issued_at="2026-01-01T00:00:00Z",
-                status_list_base_url=BASE,
-                suspension=suspension,
-                issuer=key.controller,
+                ReserveRequest(
+                    f"urn:uuid:{n}",
+                    achievement_id="a",
+                    recipient=f"r{n}",
+                    format="di",
+                    issued_at="2026-01-01T00:00:00Z",
+                    status_list_base_url=BASE,
+                    suspension=suspension,
+                    issuer=key.controller,
+                )
             )
             ledger.record_signed(
                 r,
@@ -56,13 +58,15 @@ def ledger_path(tmp_path: Path, issuer) -> Path:
                 ),
             )
         ledger.reserve(
-            "urn:uuid:3",
-            achievement_id="a",
-            recipient="r3",
-            format="di",
-            issued_at="2026-01-01T00:00:00Z",
-            status_list_base_url=BASE,
-            issuer=key.controller,
+            ReserveRequest(
+                "urn:uuid:3",
+                achievement_id="a",
+                recipient="r3",
+                format="di",
+                issued_at="2026-01-01T00:00:00Z",
+                status_list_base_url=BASE,
+                issuer=key.controller,
+            )
         )
     return path
 
@@ -119,12 +123,14 @@ def test_damaged_foreign_and_missing_ledgers(runner, tmp_path, issuer):
     with Ledger.open(truncated) as ledger:
         for n in range(200):
             r = ledger.reserve(
-                f"urn:uuid:{n}",
-                achievement_id="a",
-                recipient="r",
-                format="di",
-                issued_at="2026-01-01T00:00:00Z",
-                status_list_base_url=BASE,
+                ReserveRequest(
+                    f"urn:uuid:{n}",
+                    achievement_id="a",
+                    recipient="r",
+                    format="di",
+                    issued_at="2026-01-01T00:00:00Z",
+                    status_list_base_url=BASE,
+                )
             )
             ledger.record_signed(r, "x" * 500)
         ledger._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -237,13 +243,15 @@ def test_status_list_per_base_url(runner, tmp_path, issuer):
     with Ledger.open(path) as ledger:
         for n, base in enumerate(("https://a.example/status", "https://b.example/status")):
             r = ledger.reserve(
-                f"urn:uuid:{n}",
-                achievement_id="a",
-                recipient="r",
-                format="di",
-                issued_at="2026-01-01T00:00:00Z",
-                status_list_base_url=base,
-                issuer=key.controller,
+                ReserveRequest(
+                    f"urn:uuid:{n}",
+                    achievement_id="a",
+                    recipient="r",
+                    format="di",
+                    issued_at="2026-01-01T00:00:00Z",
+                    status_list_base_url=base,
+                    issuer=key.controller,
+                )
             )
             ledger.record_signed(r, "{}")
     args = ["status-list", "--ledger", str(path), "--key", str(key_path)]

@@ -38,7 +38,7 @@ from microcred.definition import load_definition
 from microcred.errors import MicrocredError, ProofError
 from microcred.keys.files import load_key
 from microcred.keys.material import generate_key
-from microcred.ledger import Ledger
+from microcred.ledger.protocol import Ledger, ReserveRequest
 
 STATUS = "https://example.edu/status"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -439,13 +439,15 @@ def test_rerun_with_ledger(tmp_path: Path, issuer) -> None:
     with Ledger.open(tmp_path / "ledger.db") as ledger:
         # a row reserved by a run that died before signing is not issued: it is issued again
         ledger.reserve(
-            "urn:uuid:stale",
-            achievement_id=definition.achievement.id,
-            recipient="learner000002@example.org",
-            format="di",
-            issued_at=NOW,
-            status_list_base_url=STATUS,
-            row_key="learner000002@example.org",
+            ReserveRequest(
+                "urn:uuid:stale",
+                achievement_id=definition.achievement.id,
+                recipient="learner000002@example.org",
+                format="di",
+                issued_at=NOW,
+                status_list_base_url=STATUS,
+                row_key="learner000002@example.org",
+            )
         )
         first = issue_many(
             definition, scan_cohort(path), key, out_dir=out, ledger=ledger, workers=1, status_base_url=STATUS

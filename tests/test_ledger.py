@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from microcred.errors import LedgerError
-from microcred.ledger import APPLICATION_ID, SCHEMA_VERSION, Ledger, canonical_bytes
+from microcred.issuing import reserve_sign_record
+from microcred.ledger.protocol import Ledger, ReserveRequest, canonical_bytes
+from microcred.ledger.sqlite import SQLiteLedger
+from microcred.ledger.sqlite_schema import APPLICATION_ID, SCHEMA_VERSION
 from microcred.status.bitstring import MIN_LIST_BITS, set_indexes, status_entry
 
 BASE = "https://example.edu/status"
@@ -31,7 +34,7 @@ def reserve(ledger: Ledger, n: int, **kwargs):
         "issuer": ISSUER,
     }
     args.update(kwargs)
-    return ledger.reserve(f"urn:uuid:cred-{n}", **args)
+    return ledger.reserve(ReserveRequest(f"urn:uuid:cred-{n}", **args))
 
 
 def issue(ledger: Ledger, n: int, **kwargs):
@@ -98,7 +101,7 @@ def test_record_signed_keeps_the_exact_document(path):
 
 def test_allocation_unique_and_rollover(path):
     """Lists fill completely (the last indexes are found exactly), indexes are unique, new lists follow."""
-    with Ledger.open(path, _list_size=256) as ledger:
+    with SQLiteLedger.open(path, _list_size=256) as ledger:
         for n in range(600):
             issue(ledger, n, suspension=n % 3 == 0)
         records = ledger.credentials()
@@ -129,14 +132,14 @@ def test_indexes_are_random(path):
 
 def test_injected_randomness_retries_taken_indexes(path):
     picks = iter([5, 5, 5, 9, 5, 9, 1])
-    with Ledger.open(path, randbelow=lambda n: next(picks), _list_size=16) as ledger:
+    with SQLiteLedger.open(path, randbelow=lambda n: next(picks), _list_size=16) as ledger:
         assert [reserve(ledger, n).revocation_entry["statusListIndex"] for n in range(3)] == ["5", "9", "1"]
 
 
 def test_bad_list_size_knob(path):
     for size in (0, 12):
         with pytest.raises(LedgerError):
-            Ledger.open(path, _list_size=size)
+            SQLiteLedger.open(path, _list_size=size)
 
 
 def test_crashed_reservation_is_reissued_under_a_new_index(path):
@@ -172,7 +175,7 @@ def test_crashed_reservation_is_reissued_under_a_new_index(path):
 
 def test_revoke_suspend_reinstate(path):
     moments = iter(datetime(2026, 6, d, tzinfo=UTC) for d in range(1, 28))
-    with Ledger.open(path, now=lambda: next(moments)) as ledger:
+    with SQLiteLedger.open(path, now=lambda: next(moments)) as ledger:
         a = issue(ledger, 1, suspension=True)
         b = issue(ledger, 2)
         sus_url = a.suspension_entry["statusListCredential"]
@@ -245,7 +248,8 @@ def test_issue_helper_adds_status_before_signing(path):
 
     unsigned = {"id": "urn:uuid:x", "issuer": {"id": ISSUER}, "validFrom": "2026-05-01T00:00:00Z"}
     with Ledger.open(path) as ledger:
-        text, reservation = ledger.issue(
+        text, reservation = reserve_sign_record(
+            ledger,
             unsigned,
             sign=sign,
             achievement_id="a",
@@ -264,7 +268,8 @@ def test_issue_helper_adds_status_before_signing(path):
             "2026-05-01T00:00:00Z",
         )
         with pytest.raises(LedgerError):
-            ledger.issue(
+            reserve_sign_record(
+                ledger,
                 {"issuer": ISSUER},
                 sign=sign,
                 achievement_id="a",
@@ -386,7 +391,8 @@ def test_issue_helper_with_objects_and_derived_fields(path):
             self.document = document
 
     with Ledger.open(path) as ledger:
-        result, reservation = ledger.issue(
+        result, reservation = reserve_sign_record(
+            ledger,
             unsigned,
             sign=lambda d: Issued({**d, "proof": {"type": "X"}}),
             document_of=lambda issued: issued.document,
@@ -403,15 +409,19 @@ def test_issue_helper_with_objects_and_derived_fields(path):
         assert record.document_sha256 == hashlib.sha256(canonical_bytes(reordered)).hexdigest()
         assert json.loads(ledger.document("urn:uuid:y")) == result.document
         with pytest.raises(LedgerError):
-            ledger.issue(
-                {"id": "urn:uuid:z", "issuer": ISSUER}, sign=str, format="di", status_list_base_url=BASE
+            reserve_sign_record(
+                ledger,
+                {"id": "urn:uuid:z", "issuer": ISSUER},
+                sign=str,
+                format="di",
+                status_list_base_url=BASE,
             )
         with pytest.raises(LedgerError):
             ledger.record_signed(reservation, 42)  # type: ignore[arg-type]
 
 
 def test_older_ledgers_are_migrated(path, monkeypatch):
-    import microcred.ledger as ledger_module
+    import microcred.ledger.sqlite_schema as ledger_module
 
     _filled(path)
     extra = ["CREATE TABLE notes (credential_seq INTEGER REFERENCES credentials (seq), note TEXT)"]
@@ -434,3 +444,25 @@ def test_creation_without_hard_links(path, monkeypatch):
         ledger.check()
         assert len(ledger.credentials()) == 1
     assert sorted(p.name for p in path.parent.iterdir() if "creating" in p.name) == []
+
+
+def test_the_sqlite_ledger_implements_every_operation_of_the_protocol(path):
+    """What a second backend must implement: every method the Ledger protocol declares."""
+    import inspect
+
+    from microcred.ledger import protocol
+
+    declared = {
+        name
+        for name, member in vars(protocol.Ledger).items()
+        if (callable(member) and not name.startswith("_")) or name in ("__enter__", "__exit__")
+    }
+    assert {"reserve_many", "record_signed_many", "find_by_row_key", "set_status", "list_bits"} <= declared
+    with Ledger.open(path) as ledger:
+        assert isinstance(ledger, SQLiteLedger) and protocol.Ledger in type(ledger).__mro__
+        for name in declared:
+            implemented = getattr(type(ledger), name)
+            expected = inspect.signature(getattr(protocol.Ledger, name))
+            assert list(inspect.signature(implemented).parameters)[: len(expected.parameters)] == list(
+                expected.parameters
+            ), name

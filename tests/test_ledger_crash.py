@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from microcred.ledger import Ledger
+from microcred.ledger.protocol import Ledger
 
 HELPER = Path(__file__).parent / "helpers" / "ledger_issue_loop.py"
 SRC = Path(__file__).resolve().parents[1] / "src"

@@ -15,8 +15,9 @@ import pytest
 
 from microcred.errors import FetchError, ProofError, StatusListError
 from microcred.fetch import offline_fetch
+from microcred.issuing import reserve_sign_record
 from microcred.keys.material import generate_key
-from microcred.ledger import Ledger
+from microcred.ledger.protocol import Ledger
 from microcred.status.bitstring import (
     MIN_LIST_BITS,
     bits_from_indexes,
@@ -559,7 +560,8 @@ def test_ledger_revoke_suspend_reinstate_end_to_end(tmp_path):
         creds = {}
         for n in range(3):
             unsigned = {"id": f"urn:uuid:{n}", "type": ["VerifiableCredential"], "issuer": key.controller}
-            text, _ = ledger.issue(
+            text, _ = reserve_sign_record(
+                ledger,
                 unsigned,
                 sign=json.dumps,
                 achievement_id="a",
@@ -593,7 +595,7 @@ def test_signed_status_lists_sign_every_ledger_list_and_refuse_a_foreign_key(tmp
     from microcred.errors import StatusListError
     from microcred.fetch import offline_fetch
     from microcred.keys.material import generate_key
-    from microcred.ledger import Ledger
+    from microcred.ledger.protocol import Ledger
     from microcred.status.checking import list_verifier
     from microcred.status.publishing import signed_status_lists
 
@@ -604,7 +606,8 @@ def test_signed_status_lists_sign_every_ledger_list_and_refuse_a_foreign_key(tmp
         "credentialSubject": {"id": "did:example:l", "achievement": {"id": "https://a.example/1"}},
     }
     with Ledger.open(tmp_path / "l.db") as ledger:
-        ledger.issue(
+        reserve_sign_record(
+            ledger,
             unsigned,
             sign=lambda d: d,
             format="di",

@@ -18,7 +18,7 @@ from microcred.builder import build_credential
 from microcred.definition import load_definition
 from microcred.errors import InputError
 from microcred.fetch import offline_fetch
-from microcred.issue import issue, sign
+from microcred.issuing import issue, sign
 from microcred.keys.material import generate_key
 from microcred.report import REQUIRED_CHECKS
 from microcred.suites import sign_proof

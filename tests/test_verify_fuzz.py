@@ -12,7 +12,7 @@ import pytest
 from microcred.definition import load_definition
 from microcred.errors import MicrocredError
 from microcred.fetch import offline_fetch
-from microcred.issue import issue
+from microcred.issuing import issue
 from microcred.keys.material import generate_key
 from microcred.verify import verify
 

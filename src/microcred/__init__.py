@@ -39,13 +39,13 @@ from .errors import (
 )
 from .fetch import Fetcher, offline_fetch
 from .inspection import credential_elements, elements_text
-from .issue import IssuedCredential, issue, sign
+from .issuing import IssuedCredential, issue, sign
 from .jsonld.canonical import canonicalize
 from .jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL, DocumentLoader
 from .keys.dids import did_web_document, jwks, resolve_verification_method
 from .keys.files import load_key, save_key
 from .keys.material import IssuerKey, ResolvedKey, generate_key
-from .ledger import Ledger
+from .ledger.protocol import Ledger
 from .model import (
     Achievement,
     Assessment,

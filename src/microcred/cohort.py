@@ -71,8 +71,9 @@ from urllib.parse import urlsplit
 
 from . import _time
 from .errors import MicrocredError
-from .issue import default_status_base_url
+from .issuing import default_status_base_url, record, reserve, sign, with_status
 from .keys.algorithms import default_cryptosuite, default_format
+from .ledger.protocol import Ledger, Reservation, ReserveRequest
 
 __all__ = [
     "COHORT_COLUMNS",
@@ -776,7 +777,7 @@ class _SignJob:
 
     row: CohortRow
     credential_id: str
-    status: Any
+    reservation: Reservation | None
     shared: _Shared
     format: str
     cryptosuite: str
@@ -801,8 +802,6 @@ def _bake(image: bytes, data: bytes, fmt: str) -> bytes:
 
 def _sign_job(job: _SignJob) -> _Signed:
     """Runs in a worker: build the learner's credential, sign it (and bake it); return the bytes to write."""
-    from .issue import sign
-
     key, definition, bake = _worker_context(job.shared)
     credential = _build_unsigned(
         definition,
@@ -812,8 +811,8 @@ def _sign_job(job: _SignJob) -> _Signed:
         credential_id=job.credential_id,
         salt=job.salt,
     )
-    if job.status is not None:
-        credential["credentialStatus"] = job.status
+    if job.reservation is not None:
+        credential = with_status(credential, job.reservation)
     issued = sign(
         credential,
         key,
@@ -1004,7 +1003,7 @@ class _SummaryWriter:
 class _Pending:
     row: CohortRow
     future: cf.Future[_Signed]
-    reservation: Any
+    reservation: Reservation | None
 
 
 class _SigintLatch:
@@ -1035,9 +1034,10 @@ class _SigintLatch:
 class _Run:
     """The parent side of one cohort run: idempotency, ledger, files, journal, summary.
 
-    Rows needing work are handled in chunks: built and reserved together (one ledger transaction
-    when the ledger offers ``reserve_many``), signed one job per row, then recorded together (one
-    transaction with ``record_signed_many``) and written, in row order.
+    Rows needing work are handled in chunks, through the steps of :mod:`microcred.issuing`: reserved
+    together (:func:`~microcred.issuing.reserve`, one ledger transaction), built and signed one job per
+    row, then recorded together (:func:`~microcred.issuing.record`, one transaction) and written, in
+    row order.
     """
 
     def __init__(
@@ -1046,7 +1046,7 @@ class _Run:
         key: Any,
         out: Path,
         *,
-        ledger: Any,
+        ledger: Ledger | None,
         format: str,
         on_error: OnError,
         bake: bytes | None,
@@ -1145,6 +1145,7 @@ class _Run:
         )
 
     def _existing_in_ledger(self, row: CohortRow, stem: str) -> CohortResult | None:
+        assert self.ledger is not None
         record = self.ledger.find_by_row_key(self.achievement_id, row.row_key)
         if record is None or record.state != "issued":
             return None  # never issued, or reserved by a run that never signed it: issue it (again)
@@ -1193,32 +1194,27 @@ class _Run:
         ids = [self.new_id() for _ in rows]
         if self.ledger is None:
             return [(row, credential_id, None) for row, credential_id in zip(rows, ids, strict=True)]
-        requests: list[dict[str, Any]] = [
-            {
-                "credential_id": credential_id,
-                "achievement_id": self.achievement_id,
-                "recipient": row.recipient,
-                "format": self.format,
-                "issued_at": row.valid_from or self.now,
-                "status_list_base_url": self.status_base_url,
-                "suspension": self.suspension,
-                "row_key": row.row_key,
-                "issuer": self.issuer_id,
-            }
+        assert self.status_base_url is not None
+        requests = [
+            ReserveRequest(
+                credential_id,
+                self.achievement_id,
+                row.recipient,
+                self.format,  # type: ignore[arg-type]
+                row.valid_from or self.now,
+                self.status_base_url,
+                suspension=self.suspension,
+                row_key=row.row_key,
+                issuer=self.issuer_id,
+            )
             for row, credential_id in zip(rows, ids, strict=True)
         ]
-        reserve_many = getattr(self.ledger, "reserve_many", None)
-        if reserve_many is not None:
-            with contextlib.suppress(MicrocredError):  # one bad row spoils a batch: then one at a time
-                reservations = list(reserve_many(requests))
-                return list(zip(rows, ids, reservations, strict=True))
         out: list[tuple[CohortRow, str, Any] | CohortResult] = []
-        for row, request in zip(rows, requests, strict=True):
-            credential_id = request.pop("credential_id")
-            try:
-                out.append((row, credential_id, self.ledger.reserve(credential_id, **request)))
-            except MicrocredError as exc:
-                out.append(self.failure(row, exc))
+        for row, credential_id, reserved in zip(rows, ids, reserve(self.ledger, requests), strict=True):
+            if isinstance(reserved, MicrocredError):
+                out.append(self.failure(row, reserved))
+            else:
+                out.append((row, credential_id, reserved))
         return out
 
     def finish(self, chunk: list[_Pending | CohortResult]) -> None:
@@ -1287,20 +1283,17 @@ class _Run:
         signed: dict[int, _Signed],
         results: dict[int, CohortResult],
     ) -> None:
-        record_many = getattr(self.ledger, "record_signed_many", None)
-        if record_many is not None:
-            try:
-                record_many([(chunk[i].reservation, done.data) for i, done in signed.items()])  # type: ignore[union-attr]
-                return
-            except MicrocredError:  # find the row that is wrong, one at a time
-                pass
-        for i, done in list(signed.items()):
+        assert self.ledger is not None
+        reservations: dict[int, tuple[CohortRow, Reservation]] = {}
+        for i in signed:
             item = chunk[i]
-            assert isinstance(item, _Pending)
-            try:
-                self.ledger.record_signed(item.reservation, done.data)
-            except MicrocredError as exc:
-                results[i] = self.failure(item.row, exc, done.credential_id)
+            assert isinstance(item, _Pending) and item.reservation is not None
+            reservations[i] = (item.row, item.reservation)
+        order = list(signed)
+        recorded = record(self.ledger, [(reservations[i][1], signed[i].data) for i in order])
+        for i, outcome in zip(order, recorded, strict=True):
+            if isinstance(outcome, MicrocredError):
+                results[i] = self.failure(reservations[i][0], outcome, signed[i].credential_id)
                 del signed[i]
 
     def close(self, interrupted: bool, started: float) -> None:
@@ -1332,7 +1325,7 @@ def issue_many(
     key: Any,
     *,
     out_dir: str | os.PathLike[str],
-    ledger: Any | None = None,
+    ledger: Ledger | None = None,
     format: Literal["di", "jwt"] | None = None,
     cryptosuite: str | None = None,
     executor: cf.Executor | None = None,
@@ -1435,7 +1428,7 @@ def _issue_locked(
     shared: _Shared,
     image: bytes | None,
     suite: str,
-    ledger: Any | None,
+    ledger: Ledger | None,
     format: str,
     executor: cf.Executor | None,
     workers: int | None,
@@ -1500,7 +1493,7 @@ def _issue_locked(
                             _SignJob(
                                 item[0],
                                 item[1],
-                                item[2].credential_status if item[2] is not None else None,
+                                item[2],
                                 job_shared,
                                 format,
                                 suite,
@@ -1674,7 +1667,7 @@ def run_cohort_command(
     total = count_cohort_rows(cohort_path)
     ledger = None
     if ledger_path is not None:
-        from .ledger import Ledger
+        from .ledger.protocol import Ledger
 
         ledger = Ledger.open(ledger_path)
     update, stop_bar = _progress_callback(total, stderr)

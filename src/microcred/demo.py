@@ -8,10 +8,14 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from . import _time
 from ._resources import package_data_dir
+
+if TYPE_CHECKING:
+    from .keys.material import IssuerKey
+    from .ledger.protocol import Ledger
 
 __all__ = ["DEMO_EXAMPLE", "run_demo"]
 
@@ -28,10 +32,10 @@ def run_demo(
     from .baking import bake, unbake
     from .definition import load_definition
     from .fetch import offline_fetch
-    from .issue import issue
+    from .issuing import issue
     from .keys.files import save_key
     from .keys.material import generate_key
-    from .ledger import Ledger
+    from .ledger.protocol import Ledger
     from .model import Recipient, Result
     from .verify import verify
 
@@ -116,7 +120,7 @@ def run_demo(
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _publish_status_lists(ledger: Any, key: Any, folder: Path, now: datetime) -> dict[str, bytes]:
+def _publish_status_lists(ledger: Ledger, key: IssuerKey, folder: Path, now: datetime) -> dict[str, bytes]:
     from .status.publishing import signed_status_lists
 
     resources: dict[str, bytes] = {}

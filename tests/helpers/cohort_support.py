@@ -109,7 +109,7 @@ class BatchingLedger:
             from microcred.errors import LedgerError
 
             raise LedgerError("a batch failed", code="ledger.test")
-        return [self.ledger.reserve(**request) for request in requests]
+        return self.ledger.reserve_many(requests)
 
     def record_signed_many(self, items):
         self.batch_calls["record_signed_many"] += 1
@@ -117,4 +117,4 @@ class BatchingLedger:
             from microcred.errors import LedgerError
 
             raise LedgerError("a batch failed", code="ledger.test")
-        return [self.ledger.record_signed(reservation, document) for reservation, document in items]
+        return self.ledger.record_signed_many(items)

@@ -20,7 +20,8 @@ import uuid
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from microcred.errors import LedgerError
-from microcred.ledger import Ledger
+from microcred.ledger.protocol import ReserveRequest
+from microcred.ledger.sqlite import SQLiteLedger
 
 SEED = bytes(range(32))
 BASE = "https://example.edu/status"
@@ -49,7 +50,7 @@ def main(argv: list[str]) -> int:
     key = ed25519.Ed25519PrivateKey.from_private_bytes(SEED)
     out = sys.stdout.buffer
     issued = 0
-    with Ledger.open(ledger_path, _list_size=list_size) as ledger:
+    with SQLiteLedger.open(ledger_path, _list_size=list_size) as ledger:
         for row in range(rows):
             row_key = f"row-{row}"
             found = ledger.find_by_row_key(achievement, row_key)
@@ -58,15 +59,17 @@ def main(argv: list[str]) -> int:
             credential_id = f"urn:uuid:{uuid.uuid4()}"
             try:
                 reservation = ledger.reserve(
-                    credential_id,
-                    achievement_id=achievement,
-                    recipient=f"learner{row}@example.edu",
-                    format="di",
-                    issued_at="2026-05-01T00:00:00Z",
-                    status_list_base_url=BASE,
-                    suspension=row % 2 == 0,
-                    row_key=row_key,
-                    issuer=ISSUER,
+                    ReserveRequest(
+                        credential_id,
+                        achievement_id=achievement,
+                        recipient=f"learner{row}@example.edu",
+                        format="di",
+                        issued_at="2026-05-01T00:00:00Z",
+                        status_list_base_url=BASE,
+                        suspension=row % 2 == 0,
+                        row_key=row_key,
+                        issuer=ISSUER,
+                    )
                 )
             except LedgerError as exc:
                 if exc.code == "ledger.duplicate":  # another process issued this row meanwhile

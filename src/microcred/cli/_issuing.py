@@ -243,7 +243,7 @@ def sign_cmd(
       microcred build --achievement examples/data-stewardship.toml --recipient learner@example.org -o u.json
       microcred sign --key issuer-key.json --created 2026-01-01T00:00:00Z u.json -o signed.json
     """
-    from ..issue import sign
+    from ..issuing import sign
     from ..reader import read_credential
 
     key = load_signing_key(key_path, passphrase_env)
@@ -350,7 +350,7 @@ def issue_cmd(
           --ledger issuer.db --status-url https://uni.example/status
     """
     from ..definition import load_definition
-    from ..issue import issue
+    from ..issuing import BuildOptions, issue
 
     key = load_signing_key(key_path, passphrase_env)
     when = _parse_time(created, "--created")
@@ -385,12 +385,12 @@ def issue_cmd(
 
     definition = load_definition(achievement)
     learner = Recipient.parse(recipient, name)
-    options: dict[str, Any] = {}
+    options: BuildOptions = {}
     if grade:
         options["result"] = grade
     ledger = None
     if ledger_path:
-        from ..ledger import Ledger
+        from ..ledger.protocol import Ledger
 
         ledger = Ledger.open(ledger_path)
     try:

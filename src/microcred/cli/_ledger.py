@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from .. import _time
-from ..ledger import Ledger
+from ..ledger.protocol import Ledger, StatusChange
 from . import fail
 
 _LEDGER = click.option(
@@ -41,13 +41,13 @@ def _credential_id(value: str) -> str:
     return found
 
 
-def _change(action: str, ledger_path: Path, credential_id: str, reason: str | None) -> None:
+def _change(change: StatusChange, ledger_path: Path, credential_id: str, reason: str | None) -> None:
     credential_id = _credential_id(credential_id)
     with Ledger.open(ledger_path, create=False) as ledger:
-        record = getattr(ledger, action)(credential_id, reason)
+        record = ledger.set_status(credential_id, change, reason)
         entry = ledger.get(credential_id)
     assert entry is not None
-    where = entry.suspension_list if action != "revoke" and entry.suspension_list else entry.revocation_list
+    where = entry.suspension_list if change != "revoked" and entry.suspension_list else entry.revocation_list
     click.echo(f"{credential_id}: {record.status}" + (f" ({reason})" if reason else ""))
     click.echo(f"Publish the status lists again so verifiers see it ({where}):")
     click.echo(f"  microcred status-list --ledger {ledger_path} --key KEY.json -o DIR")
@@ -65,7 +65,7 @@ def revoke(ledger_path: Path, reason: str | None, credential_id: str) -> None:
       microcred revoke --ledger issued.db --reason "grade replaced" urn:uuid:0f6c…
       microcred revoke --ledger issued.db --reason "grade replaced" ada.json
     """
-    _change("revoke", ledger_path, credential_id, reason)
+    _change("revoked", ledger_path, credential_id, reason)
 
 
 @click.command(short_help="Suspend an issued credential (undo with reinstate).")
@@ -79,7 +79,7 @@ def suspend(ledger_path: Path, reason: str | None, credential_id: str) -> None:
     Example:
       microcred suspend --ledger issued.db --reason "under review" urn:uuid:0f6c…
     """
-    _change("suspend", ledger_path, credential_id, reason)
+    _change("suspended", ledger_path, credential_id, reason)
 
 
 @click.command(short_help="Lift a suspension.")
@@ -93,7 +93,7 @@ def reinstate(ledger_path: Path, reason: str | None, credential_id: str) -> None
     Example:
       microcred reinstate --ledger issued.db --reason "review closed" urn:uuid:0f6c…
     """
-    _change("reinstate", ledger_path, credential_id, reason)
+    _change("reinstated", ledger_path, credential_id, reason)
 
 
 def _file_name(url: str) -> str:

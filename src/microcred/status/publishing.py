@@ -12,6 +12,7 @@ from .. import _time
 from ..errors import StatusListError
 from ..keys.algorithms import default_cryptosuite
 from ..keys.material import IssuerKey
+from ..ledger.protocol import Ledger
 from ..suites.data_integrity import sign_proof
 from .bitstring import MIN_LIST_BITS, PURPOSES, Purpose, encode_list, set_indexes
 
@@ -103,7 +104,7 @@ class PublishedList:
 
 
 def signed_status_lists(
-    ledger: Any,
+    ledger: Ledger,
     key: IssuerKey,
     *,
     base_url: str | None = None,

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from .. import _time
 from .._fields import issuer_id as _issuer_id
-from .._fields import json_copy
+from .._fields import json_copy, subject_id
 from ..errors import DidError, FetchError, InputError, JwtError, KeyFormatError
 from ..keys.algorithms import jws_algorithm
 from ..keys.material import IssuerKey, ResolvedKey
@@ -67,15 +67,6 @@ def _epoch(value: Any, what: str) -> int:
         raise JwtError(f"{what} {value!r} {why}", path=what) from None
 
 
-def _subject_id(credential: Mapping[str, Any]) -> str | None:
-    subject = credential.get("credentialSubject")
-    if isinstance(subject, list) and len(subject) == 1:
-        subject = subject[0]
-    if isinstance(subject, Mapping) and isinstance(subject.get("id"), str):
-        return subject["id"]
-    return None
-
-
 def _start(credential: Mapping[str, Any]) -> tuple[str, Any]:
     return (
         ("validFrom", credential["validFrom"])
@@ -116,7 +107,7 @@ def sign_jwt(credential: dict[str, Any], key: IssuerKey, *, now: datetime | None
     payload["iss"] = issuer
     if isinstance(credential.get("id"), str):
         payload["jti"] = credential["id"]
-    subject = _subject_id(credential)
+    subject = subject_id(credential)
     if subject:
         payload["sub"] = subject
     payload["nbf"] = _epoch(start, start_name)
@@ -206,7 +197,7 @@ def _claims_problem(payload: Mapping[str, Any], credential: Mapping[str, Any]) -
     if "jti" in payload and payload["jti"] != credential.get("id"):
         return f"jti {payload['jti']!r} is not the credential id {credential.get('id')!r}"
     if "sub" in payload:
-        subject = _subject_id(credential)
+        subject = subject_id(credential)
         if subject is not None and payload["sub"] != subject:
             return f"sub {payload['sub']!r} is not credentialSubject.id {subject!r}"
     for claim, (name, value) in (("nbf", _start(credential)), ("exp", _end(credential))):
