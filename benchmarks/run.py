@@ -433,7 +433,8 @@ def _write_cohort_csv(path: Path, n: int) -> None:
 
 def cohort_child(n: int, workers: int, folder: Path) -> dict[str, Any]:
     """Issue a cohort of ``n`` in this process (run as a fresh subprocess); timing and peak RSS."""
-    from microcred.cohort import issue_many, scan_cohort
+    from microcred.cohort.rows import scan_cohort
+    from microcred.cohort.run import issue_many
 
     key = generate_key("Ed25519")
     definition = _issuer_definition(key)

@@ -21,19 +21,12 @@ sys.path.insert(0, str(Path(__file__).parent / "helpers"))
 
 from cohort_support import DEFINITION, NAMES, check_credential, check_proof, make_issuer, write_cohort
 
-from microcred.cohort import (
-    JOURNAL_NAME,
-    CohortResult,
-    CohortRow,
-    CohortRowError,
-    count_cohort_rows,
-    credential_file_name,
-    issue_many,
-    iter_summary,
-    read_cohort,
-    run_cohort_command,
-    scan_cohort,
-)
+from microcred.cli._cohort import run_cohort_command
+from microcred.cohort.journal import JOURNAL_NAME
+from microcred.cohort.output import credential_file_name
+from microcred.cohort.rows import CohortRow, CohortRowError, count_cohort_rows, read_cohort, scan_cohort
+from microcred.cohort.run import issue_many
+from microcred.cohort.summary import CohortResult, iter_summary
 from microcred.definition import load_definition
 from microcred.errors import MicrocredError, ProofError
 from microcred.keys.files import load_key
@@ -756,7 +749,7 @@ def test_sigint_finishes_in_flight_rows_writes_the_summary_and_resumes(tmp_path:
     import os
     import signal
 
-    from microcred.cohort import CohortInterrupted
+    from microcred.cohort.summary import CohortInterrupted
 
     _, _, definition, key = issuer
     path = write_cohort(tmp_path / "c.csv", 80)
@@ -791,7 +784,7 @@ def test_a_second_sigint_abandons_the_rows_in_flight(tmp_path: Path, issuer) -> 
     import os
     import signal
 
-    from microcred.cohort import CohortInterrupted
+    from microcred.cohort.summary import CohortInterrupted
 
     _, _, definition, key = issuer
     path = write_cohort(tmp_path / "c.csv", 80)
@@ -944,7 +937,7 @@ def test_cli_cohort_skip_exits_1(tmp_path: Path, issuer) -> None:
 def test_two_runs_into_one_folder_are_refused(tmp_path: Path, issuer) -> None:
     import fcntl
 
-    from microcred.cohort import LOCK_NAME
+    from microcred.cohort.output import LOCK_NAME
 
     _, _, definition, key = issuer
     out = tmp_path / "out"

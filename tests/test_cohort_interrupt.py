@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent / "helpers"))
 
 from cohort_support import check_credential, make_issuer, write_cohort
 
-from microcred.cohort import JOURNAL_NAME
+from microcred.cohort.journal import JOURNAL_NAME
 from microcred.ledger.protocol import Ledger
 
 DRIVER = Path(__file__).parent / "helpers" / "cohort_driver.py"

@@ -11,15 +11,9 @@ from __future__ import annotations
 from .badge_image import default_badge_svg
 from .baking import Unbaked, bake, unbake
 from .builder import build_credential
-from .cohort import (
-    CohortInterrupted,
-    CohortRow,
-    CohortRowError,
-    CohortSummary,
-    issue_many,
-    read_cohort,
-    scan_cohort,
-)
+from .cohort.rows import CohortRow, CohortRowError, read_cohort, scan_cohort
+from .cohort.run import issue_many
+from .cohort.summary import CohortInterrupted, CohortSummary
 from .definition import Definition, definition_from_mapping, load_definition
 from .errors import (
     BakingError,

@@ -2,7 +2,7 @@
 
     python cohort_driver.py DEFINITION KEY COHORT.csv OUT_DIR LEDGER [WORKERS]
 
-Calls :func:`microcred.cohort.run_cohort_command` exactly as ``microcred issue --cohort`` does and exits
+Calls :func:`microcred.cli._cohort.run_cohort_command` exactly as ``microcred issue --cohort`` does and exits
 with its code (0 done, 130 interrupted).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from microcred.cohort import run_cohort_command
+from microcred.cli._cohort import run_cohort_command
 
 STATUS_BASE_URL = "https://example.edu/status"
 

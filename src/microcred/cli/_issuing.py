@@ -360,7 +360,7 @@ def issue_cmd(
             fail("--cohort issues from the CSV; leave out --recipient, --name, --grade and -o")
         if not out_dir:
             fail("--cohort needs --out-dir for the credential files")
-        from ..cohort import run_cohort_command
+        from ._cohort import run_cohort_command
 
         code = run_cohort_command(
             achievement,
@@ -438,7 +438,7 @@ def demo_cmd(keep: str | None) -> None:
       microcred demo
       microcred demo --keep demo-out/
     """
-    from ..demo import run_demo
+    from ._demo import run_demo
 
     ok = run_demo(keep=Path(keep) if keep else None, echo=click.echo)
     sys.exit(EXIT_OK if ok else EXIT_INVALID)

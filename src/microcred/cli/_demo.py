@@ -10,12 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import _time
-from ._resources import package_data_dir
+from .. import _time
+from .._resources import package_data_dir
 
 if TYPE_CHECKING:
-    from .keys.material import IssuerKey
-    from .ledger.protocol import Ledger
+    from ..keys.material import IssuerKey
+    from ..ledger.protocol import Ledger
 
 __all__ = ["DEMO_EXAMPLE", "run_demo"]
 
@@ -28,16 +28,16 @@ def run_demo(
     *, keep: Path | None = None, echo: Callable[[str], None] = print, now: datetime | None = None
 ) -> bool:
     """Run the demo in a temp folder (or ``keep``); True when every step behaved as it should."""
-    from .badge_image import default_badge_svg
-    from .baking import bake, unbake
-    from .definition import load_definition
-    from .fetch import offline_fetch
-    from .issuing import issue
-    from .keys.files import save_key
-    from .keys.material import generate_key
-    from .ledger.protocol import Ledger
-    from .model import Recipient, Result
-    from .verify import verify
+    from ..badge_image import default_badge_svg
+    from ..baking import bake, unbake
+    from ..definition import load_definition
+    from ..fetch import offline_fetch
+    from ..issuing import issue
+    from ..keys.files import save_key
+    from ..keys.material import generate_key
+    from ..ledger.protocol import Ledger
+    from ..model import Recipient, Result
+    from ..verify import verify
 
     now = now or _time.now().replace(microsecond=0)
     folder = Path(tempfile.mkdtemp(prefix="microcred-demo-")) if keep is None else keep
@@ -121,7 +121,7 @@ def run_demo(
 
 
 def _publish_status_lists(ledger: Ledger, key: IssuerKey, folder: Path, now: datetime) -> dict[str, bytes]:
-    from .status.publishing import signed_status_lists
+    from ..status.publishing import signed_status_lists
 
     resources: dict[str, bytes] = {}
     for item in signed_status_lists(ledger, key, now=now):

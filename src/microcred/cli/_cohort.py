@@ -1,0 +1,175 @@
+"""``microcred issue --cohort``: the terminal side of a cohort run (progress bar, summary, exit codes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+from ..cohort.rows import count_cohort_rows, scan_cohort
+from ..cohort.run import OnError, issue_many
+from ..cohort.summary import CohortEvent, CohortInterrupted
+
+# ------------------------------------------------------------------------------------- command glue
+
+
+def _progress_callback(
+    total: int | None, stream: TextIO
+) -> tuple[Callable[[CohortEvent], None] | None, Callable[[], None]]:
+    """A rich progress bar on a terminal (count, rate, ETA); nothing in a pipe."""
+    from rich.console import Console
+
+    console = Console(file=stream, stderr=stream is sys.stderr)
+    if not console.is_terminal:
+        return None, lambda: None
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    class _Rate(TextColumn):
+        def __init__(self) -> None:
+            super().__init__("")
+
+        def render(self, task: Any) -> Any:
+            from rich.text import Text
+
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:,.1f}/s" if speed else "–/s", style="progress.data.speed")
+
+    bar = Progress(
+        TextColumn("[bold]issuing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _Rate(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+    task = bar.add_task("issuing", total=total)
+    bar.start()
+
+    def update(event: CohortEvent) -> None:
+        bar.advance(task)
+
+    return update, bar.stop
+
+
+def run_cohort_command(
+    definition_path: str | os.PathLike[str],
+    cohort_path: str | os.PathLike[str],
+    key: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    ledger_path: str | os.PathLike[str] | None = None,
+    status_base_url: str | None = None,
+    format: Literal["di", "jwt"] = "di",
+    cryptosuite: str | None = None,
+    bake_path: str | os.PathLike[str] | None = None,
+    bake_default: bool = False,
+    on_error: OnError = "stop",
+    workers: int | None = None,
+    json_output: bool = False,
+    suspension: bool = False,
+    now: datetime | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """The cohort half of ``microcred issue --cohort``: issue, print the summary, return the exit code.
+
+    ``key`` is an IssuerKey or a key file path; ``cryptosuite`` defaults by key type. ``bake_default``
+    bakes into a generated SVG badge when no ``bake_path`` is given. The summary goes to ``stdout``
+    (JSON with ``json_output``); a progress bar (count, rate, ETA) to ``stderr`` when it is a
+    terminal. Exit codes: 0 every row issued (now or before); 1 some rows failed and were skipped
+    (``on_error="skip"``); 2 stopped at a bad row (``on_error="stop"``); 130 interrupted (rerun the
+    same command to issue the rest). ``suspension`` also allocates a suspension status entry.
+    A bad file, header, key, definition or ledger raises a
+    :class:`~microcred.errors.MicrocredError` (exit 2).
+    """
+    from ..definition import load_definition
+
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    if isinstance(key, str | os.PathLike):
+        from ..keys.files import load_key
+
+        key = load_key(key)
+    definition = load_definition(Path(definition_path))
+    bake: bytes | Literal["default"] | None = None
+    if bake_path is not None:
+        bake = Path(bake_path).read_bytes()
+    elif bake_default:
+        bake = "default"
+    rows = scan_cohort(cohort_path)
+    first = next(rows, None)  # the header is checked before any work starts: a bad file fails fast
+    total = count_cohort_rows(cohort_path)
+    ledger = None
+    if ledger_path is not None:
+        from ..ledger.protocol import Ledger
+
+        ledger = Ledger.open(ledger_path)
+    update, stop_bar = _progress_callback(total, stderr)
+    interrupted = False
+    try:
+        summary = issue_many(
+            definition,
+            _chain(first, rows),
+            key,
+            out_dir=out_dir,
+            ledger=ledger,
+            format=format,
+            cryptosuite=cryptosuite,
+            workers=workers,
+            on_error=on_error,
+            bake=bake,
+            progress=update,
+            status_base_url=status_base_url,
+            suspension=suspension,
+            now=now,
+        )
+    except CohortInterrupted as exc:
+        summary, interrupted = exc.summary, True
+    finally:
+        stop_bar()
+        if ledger is not None:
+            ledger.close()
+    if json_output:
+        stdout.write(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        stdout.write(summary.to_text() + "\n")
+    stdout.flush()
+    if interrupted:
+        stderr.write(
+            f"interrupted: {summary.issued} credentials issued in this run are saved in {out_dir}; "
+            "rerun the same command to issue the rest (rows already issued are skipped)\n"
+        )
+        return 130
+    if summary.stopped_at_line is not None:
+        stderr.write(
+            f"error: stopped at {summary.first_error}\nfix the row (or use --on-error skip) and rerun "
+            "the same command; rows already issued are skipped\n"
+        )
+        return 2
+    if summary.failed:
+        stderr.write(
+            f"error: {summary.failed} row(s) failed, first at {summary.first_error}; see "
+            f"{summary.summary_csv}, fix them and rerun the same command\n"
+        )
+        return 1
+    return 0
+
+
+def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
+    if first is not None:
+        yield first
+    yield from rest

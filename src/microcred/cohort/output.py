@@ -1,0 +1,88 @@
+"""The output folder of a cohort run: one file per learner (named from its row key), written crash-safe,
+and the lock that keeps two runs out of one folder."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from .. import _files
+from ..errors import MicrocredError
+
+#: Held (flock) by a run, so that two runs never write into one ``out_dir`` at once.
+LOCK_NAME = ".microcred-cohort.lock"
+#: The prefix of every temp file (see :mod:`microcred._files`): a run sweeps the ones a killed run left.
+TMP_PREFIX = _files.TEMP_PREFIX
+#: Credential files are not fsynced one by one; the folder is, every this many files.
+DIR_SYNC_EVERY = 256
+
+
+# ---------------------------------------------------------------------------------------- file names
+
+
+@functools.lru_cache(maxsize=1024)
+def credential_file_name(row_key: str) -> str:
+    """A file stem for a row key: readable, safe in any script and on any file system, unique by hash.
+
+    Letters and digits of every script are kept (NFC); everything else becomes ``_``; the stem is cut to
+    at most 80 UTF-8 bytes and followed by 10 hex characters of the key's SHA-256, so two keys that
+    differ only in case or punctuation still get different names.
+    """
+    key = unicodedata.normalize("NFC", row_key)
+    for prefix in ("mailto:", "did:"):
+        if key.lower().startswith(prefix):
+            key = key[len(prefix) :]
+    slug = "".join(c if (c.isalnum() or c in "-.@") else "_" for c in key)
+    slug = re.sub(r"_+", "_", slug).strip("._-") or "learner"
+    raw = slug.encode("utf-8")[:80]
+    slug = raw.decode("utf-8", errors="ignore").rstrip("._-") or "learner"
+    digest = hashlib.sha256(row_key.encode("utf-8")).hexdigest()[:10]
+    return f"{slug}-{digest}"
+
+
+def write_file(path: Path, data: bytes, fsync: bool = True) -> None:
+    """Write one file atomically (:func:`microcred._files.write_atomic`), fsynced unless told not to;
+    the folder is synced by the caller, in batches (:func:`sync_dir`)."""
+    _files.write_atomic(path, data, fsync=fsync, sync_dir=False)
+
+
+def write_all(folder: Path, files: list[tuple[str, bytes]]) -> None:
+    """:func:`write_file` each (name, data) into ``folder``, without fsync (a ledger holds the bytes)."""
+    for name, data in files:
+        write_file(folder / name, data, fsync=False)
+
+
+def sync_dir(path: Path) -> None:
+    """fsync the output folder, so the files renamed into it survive a crash."""
+    _files.sync_folder(path)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def image_suffix(image: bytes) -> str:
+    return ".png" if image.startswith(b"\x89PNG") else ".svg"
+
+
+def lock_out_dir(out: Path) -> Any:
+    """Hold an exclusive lock on ``out_dir`` for the run: two runs into one folder would trip each other."""
+    handle = open(out / LOCK_NAME, "a+b")  # noqa: SIM115 - closed by the caller
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory locks here
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise MicrocredError(
+            f"another cohort run is writing to {out}; wait for it to finish (or stop it) and rerun",
+            code="cohort.busy",
+            source=str(out),
+        ) from None
+    return handle

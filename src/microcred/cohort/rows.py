@@ -1,0 +1,375 @@
+"""Reading a cohort CSV as a stream of validated learner rows (:func:`scan_cohort`).
+
+**CSV format** (UTF-8, with or without BOM; comma separated; header names are case-insensitive and
+spaces/hyphens count as underscores):
+
+=====================  =========================================================================
+``recipient``          email address (``mailto:`` optional) or DID; ``email`` or ``did`` also
+                       name this column (exactly one of the three must be present)
+``name``               the learner's name, any script (optional)
+``grade``              a grade or score, free text (optional)
+``evidence_url``       an http(s) URL of evidence (optional); ``evidence_name`` and
+                       ``evidence_narrative`` describe it (optional)
+``valid_from``         ISO 8601 date (midnight UTC) or date-time with a timezone (optional)
+``valid_until``        the same; must be after ``valid_from`` (optional)
+``awarded_date``       the same (optional)
+``row_key``            a stable key for idempotent reruns (optional; default: the normalised
+                       recipient: a lower-cased email address, or the DID as written)
+=====================  =========================================================================
+
+Any other column is an error (so a typo such as ``evidance_url`` is not silently dropped), except
+``notes``, ``note``, ``comment``, ``comments`` and names starting with ``x_`` (or ``x-``), which are
+ignored, as are unnamed columns that hold no values. Blank lines are skipped. A recipient or row key
+that repeats an earlier line is an error on the later line.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from .. import _time
+from ..errors import MicrocredError
+from .digests import DigestTable, digest
+
+#: Every column the cohort CSV understands (after normalising the header name).
+COHORT_COLUMNS = (
+    "recipient",
+    "email",
+    "did",
+    "name",
+    "grade",
+    "evidence_url",
+    "evidence_name",
+    "evidence_narrative",
+    "valid_from",
+    "valid_until",
+    "awarded_date",
+    "row_key",
+)
+#: Columns that are read and ignored; names starting with ``x_`` are ignored too.
+IGNORED_COLUMNS = frozenset({"notes", "note", "comment", "comments"})
+#: The journal of issued rows kept in ``out_dir`` (used for idempotency when there is no ledger).
+_RECIPIENT_COLUMNS = ("recipient", "email", "did")
+_MAX_TEXT = 1000
+
+
+class CohortRowError(MicrocredError, ValueError):
+    """A cohort CSV row (or its header, line 1) is invalid: ``line``, ``field`` and why."""
+
+    code = "cohort.row_invalid"
+
+    def __init__(
+        self,
+        line: int,
+        field: str | None,
+        message: str,
+        *,
+        source: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, path=field, source=source, code=code)
+        self.line = line
+        self.field = field
+
+    def __str__(self) -> str:
+        where = f"{self.source}, line {self.line}" if self.source else f"line {self.line}"
+        if self.field:
+            where += f", {self.field}"
+        return f"{where}: {self.message}"
+
+    def __reduce__(self) -> Any:  # keep it picklable (keyword-only arguments)
+        return (_rebuild_row_error, (self.line, self.field, self.message, self.source, self.code))
+
+
+def _rebuild_row_error(
+    line: int, fld: str | None, message: str, source: str | None, code: str
+) -> CohortRowError:
+    return CohortRowError(line, fld, message, source=source, code=code)
+
+
+@dataclass(frozen=True, slots=True)
+class CohortRow:
+    """One validated learner row. ``recipient`` is normalised (lower-cased email or DID)."""
+
+    line: int
+    recipient: str
+    row_key: str
+    name: str | None = None
+    grade: str | None = None
+    evidence_url: str | None = None
+    evidence_name: str | None = None
+    evidence_narrative: str | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    awarded_date: datetime | None = None
+
+
+_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@(?:[^@\s<>()\[\],;:\"\\.]+\.)+[^@\s<>()\[\],;:\"\\.]{2,}$")
+_DID = re.compile(r"^did:[a-z0-9]+:(?:[A-Za-z0-9._%-]*:)*[A-Za-z0-9._%-]+$")
+
+
+def _norm_header(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", unicodedata.normalize("NFC", name).strip().lower())
+
+
+def _text(value: str, line: int, fld: str, source: str | None, *, multiline: bool = False) -> str | None:
+    value = unicodedata.normalize("NFC", value.strip())
+    if multiline:
+        value = value.replace("\r\n", "\n")
+    if not value:
+        return None
+    if len(value) > _MAX_TEXT:
+        raise CohortRowError(
+            line, fld, f"is {len(value)} characters long; at most {_MAX_TEXT} are allowed", source=source
+        )
+    allowed = "\n\t" if multiline else ""
+    bad = next((c for c in value if unicodedata.category(c) == "Cc" and c not in allowed), None)
+    if bad is not None:
+        raise CohortRowError(line, fld, f"contains the control character U+{ord(bad):04X}", source=source)
+    return value
+
+
+def _recipient(value: str, line: int, fld: str, source: str | None) -> str:
+    text = _text(value, line, fld, source)
+    if text is None:
+        raise CohortRowError(line, fld, "is empty; every row needs an email address or a DID", source=source)
+    if text.lower().startswith("did:"):
+        if not _DID.match(text):
+            raise CohortRowError(line, fld, f"{text!r} is not a valid DID (did:<method>:<id>)", source=source)
+        return text
+    email = text[7:] if text.lower().startswith("mailto:") else text
+    if not _EMAIL.match(email):
+        raise CohortRowError(line, fld, f"{text!r} is not an email address or a DID", source=source)
+    return email.lower()
+
+
+def _url(value: str, line: int, fld: str, source: str | None) -> str | None:
+    text = _text(value, line, fld, source)
+    if text is None:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in text):
+        raise CohortRowError(line, fld, f"{text!r} is not an http(s) URL", source=source)
+    return text
+
+
+def _when(value: str, line: int, fld: str, source: str | None) -> datetime | None:
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return _time.parse_date_or_datetime(text)
+    except _time.DateTimeError as exc:
+        if exc.no_timezone:
+            why = "has no timezone; add Z or an offset such as +01:00"
+        elif len(text) == 10:
+            why = "is not a calendar date"
+        else:
+            why = "is not an ISO 8601 date (2026-01-31) or date-time (2026-01-31T09:00:00Z)"
+        raise CohortRowError(line, fld, f"{text!r} {why}", source=source) from None
+
+
+class _Header:
+    def __init__(self, cells: list[str], source: str | None) -> None:
+        self.source = source
+        self.index: dict[str, int] = {}
+        self.silent: list[int] = []  # unnamed columns: must stay empty
+        for i, raw in enumerate(cells):
+            name = _norm_header(raw)
+            if not name:
+                self.silent.append(i)
+                continue
+            if name in IGNORED_COLUMNS or name.startswith("x_"):
+                continue
+            if name not in COHORT_COLUMNS:
+                raise CohortRowError(
+                    1,
+                    raw.strip(),
+                    f"unknown column {raw.strip()!r}; known columns: {', '.join(COHORT_COLUMNS)} "
+                    f"(columns named {', '.join(sorted(IGNORED_COLUMNS))} or starting with x_ are ignored)",
+                    source=source,
+                    code="cohort.header_invalid",
+                )
+            if name in self.index:
+                raise CohortRowError(
+                    1,
+                    raw.strip(),
+                    f"column {name!r} appears twice",
+                    source=source,
+                    code="cohort.header_invalid",
+                )
+            self.index[name] = i
+        present = [c for c in _RECIPIENT_COLUMNS if c in self.index]
+        if not present:
+            raise CohortRowError(
+                1,
+                None,
+                "the header has no recipient column; name one column "
+                "'recipient' (or 'email' or 'did') holding each learner's email address or DID",
+                source=source,
+                code="cohort.header_invalid",
+            )
+        if len(present) > 1:
+            raise CohortRowError(
+                1,
+                present[1],
+                f"columns {' and '.join(present)} both name the recipient; keep exactly one",
+                source=source,
+                code="cohort.header_invalid",
+            )
+        self.recipient_column = present[0]
+        self.width = len(cells)
+
+    def get(self, cells: list[str], name: str) -> str:
+        i = self.index.get(name)
+        return cells[i] if i is not None and i < len(cells) else ""
+
+
+def _parse_row(header: _Header, cells: list[str], line: int) -> CohortRow:
+    source = header.source
+    if len(cells) > header.width and any(c.strip() for c in cells[header.width :]):
+        raise CohortRowError(
+            line, None, f"the row has {len(cells)} fields but the header has {header.width}", source=source
+        )
+    for i in header.silent:
+        if i < len(cells) and cells[i].strip():
+            raise CohortRowError(
+                line,
+                f"column {i + 1}",
+                f"holds {cells[i].strip()!r} but the column has no name in the header",
+                source=source,
+            )
+    rcol = header.recipient_column
+    recipient = _recipient(header.get(cells, rcol), line, rcol, source)
+    row_key = _text(header.get(cells, "row_key"), line, "row_key", source) or recipient
+    valid_from = _when(header.get(cells, "valid_from"), line, "valid_from", source)
+    valid_until = _when(header.get(cells, "valid_until"), line, "valid_until", source)
+    if valid_from and valid_until and valid_until <= valid_from:
+        raise CohortRowError(
+            line,
+            "valid_until",
+            f"{valid_until.isoformat()} is not after valid_from {valid_from.isoformat()}",
+            source=source,
+        )
+    return CohortRow(
+        line=line,
+        recipient=recipient,
+        row_key=row_key,
+        name=_text(header.get(cells, "name"), line, "name", source),
+        grade=_text(header.get(cells, "grade"), line, "grade", source),
+        evidence_url=_url(header.get(cells, "evidence_url"), line, "evidence_url", source),
+        evidence_name=_text(header.get(cells, "evidence_name"), line, "evidence_name", source),
+        evidence_narrative=_text(
+            header.get(cells, "evidence_narrative"), line, "evidence_narrative", source, multiline=True
+        ),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        awarded_date=_when(header.get(cells, "awarded_date"), line, "awarded_date", source),
+    )
+
+
+def _records(handle: TextIO, source: str | None) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, fields) for each CSV record, blank lines skipped."""
+    reader = csv.reader(handle, strict=True)
+    last = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise CohortRowError(
+                last + 1, None, f"malformed CSV: {exc}", source=source, code="cohort.csv_invalid"
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise CohortRowError(
+                reader.line_num + 1,
+                None,
+                f"the file is not UTF-8 text ({exc.reason} at byte "
+                f"{exc.start} of the chunk being read); save it as UTF-8 and retry",
+                source=source,
+                code="cohort.csv_invalid",
+            ) from None
+        first, last = last + 1, reader.line_num
+        if any(c.strip() for c in cells):
+            yield first, cells
+
+
+def scan_cohort(path: str | os.PathLike[str]) -> Iterator[CohortRow | CohortRowError]:
+    """Stream a cohort CSV: a :class:`CohortRow` per valid row, a :class:`CohortRowError` per bad one.
+
+    Problems with the file as a whole (no such file, not UTF-8, malformed CSV, a bad header) are raised.
+    A recipient or row key that repeats an earlier row gives an error on the later line.
+    """
+    source = str(path)
+    seen = DigestTable()
+    try:
+        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed in finally
+    except OSError as exc:
+        raise CohortRowError(
+            0,
+            None,
+            f"cannot open the cohort file: {exc.strerror or exc}",
+            source=source,
+            code="cohort.unreadable",
+        ) from None
+    try:
+        records = _records(handle, source)
+        first = next(records, None)
+        if first is None:
+            raise CohortRowError(
+                1,
+                None,
+                "the file is empty; the first line must be a header such as 'recipient,name,grade'",
+                source=source,
+                code="cohort.header_invalid",
+            )
+        header = _Header(first[1], source)
+        for line, cells in records:
+            try:
+                row = _parse_row(header, cells, line)
+                keys = [("r", row.recipient, header.recipient_column)]
+                if row.row_key != row.recipient:
+                    keys.append(("k", row.row_key, "row_key"))
+                for kind, value, fld in keys:
+                    earlier = seen.get(digest(kind, value))
+                    if earlier is not None:
+                        what = "recipient" if kind == "r" else "row key"
+                        raise CohortRowError(
+                            line,
+                            fld,
+                            f"duplicate {what} {value!r}: already on line {earlier}",
+                            source=source,
+                            code="cohort.duplicate",
+                        )
+                for kind, value, _ in keys:
+                    seen.add(digest(kind, value), line)
+            except CohortRowError as exc:
+                yield exc
+                continue
+            yield row
+    finally:
+        handle.close()
+
+
+def read_cohort(path: str | os.PathLike[str]) -> Iterator[CohortRow]:
+    """Stream the rows of a cohort CSV; raise :class:`CohortRowError` (with its line) at the first bad row."""
+    for item in scan_cohort(path):
+        if isinstance(item, CohortRowError):
+            raise item
+        yield item
+
+
+def count_cohort_rows(path: str | os.PathLike[str]) -> int:
+    """The number of non-blank data rows (a quick streaming pass, no validation), for progress bars."""
+    with open(path, encoding="utf-8-sig", newline="", errors="replace") as handle:
+        n = sum(1 for cells in csv.reader(handle) if any(c.strip() for c in cells))
+    return max(n - 1, 0)

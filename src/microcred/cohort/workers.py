@@ -1,0 +1,214 @@
+"""The worker side of a cohort run: what every job shares (sent once per worker process), and a job:
+build one learner's credential, add its reserved status, sign it (and bake it)."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from ..errors import MicrocredError
+from ..issuing import sign, with_status
+from ..ledger.protocol import Reservation
+from .rows import CohortRow
+
+# ------------------------------------------------------------------------------------ worker signing
+
+
+@dataclass
+class Shared:
+    """What every job of a run shares: the achievement definition, the key (PKCS#8 DER and its ids),
+    the badge image to bake, the clock and the cryptosuite. Our own worker processes receive it once,
+    through the pool's initializer, and cache it by ``fingerprint``; ``obj`` (the loaded key, for
+    in-process and thread executors) is never pickled.
+    """
+
+    fingerprint: str
+    algorithm: str
+    der: bytes
+    key_id: str
+    controller: str
+    definition: Any = None
+    bake: bytes | None = None
+    obj: Any = field(default=None, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["obj"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def light(self) -> Shared:
+        """The same, without its payload: for jobs sent to workers that were given it already."""
+        return replace(self, der=b"", definition=None, bake=None, obj=None)
+
+
+_WORKER_CACHE: dict[str, tuple[Any, Any, bytes | None]] = {}  # fingerprint -> (key, definition, image)
+_WORKER_LOCK = threading.Lock()
+
+
+def shared_for(key: Any, definition: Any, bake: bytes | None) -> Shared:
+    import pickle
+
+    from cryptography.hazmat.primitives import serialization
+
+    if getattr(key, "private_key", None) is None:
+        raise MicrocredError(
+            "the key has no private part; issuing needs the issuer's private key", code="key.public_only"
+        )
+    der = key.private_key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    digest = hashlib.sha256(der)
+    for part in (key.key_id.encode(), key.controller.encode(), pickle.dumps(definition), bake or b""):
+        digest.update(hashlib.sha256(part).digest())
+    return Shared(digest.hexdigest(), key.algorithm, der, key.key_id, key.controller, definition, bake, key)
+
+
+def _load_key(shared: Shared) -> Any:
+    from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+    from ..keys.material import IssuerKey
+
+    private = load_der_private_key(shared.der, password=None)
+    return IssuerKey(shared.algorithm, private.public_key(), private, shared.key_id, shared.controller)  # type: ignore[arg-type]
+
+
+def worker_context(shared: Shared) -> tuple[Any, Any, bytes | None]:
+    """(key, definition, image) for a job: the shared object in-process, else this process's cached copy."""
+    if shared.obj is not None:
+        return shared.obj, shared.definition, shared.bake
+    cached = _WORKER_CACHE.get(shared.fingerprint)
+    if cached is None:
+        if not shared.der:
+            raise RuntimeError("a cohort worker process was not initialised with the signing key")
+        with _WORKER_LOCK:
+            cached = _WORKER_CACHE.get(shared.fingerprint)
+            if cached is None:
+                cached = _WORKER_CACHE[shared.fingerprint] = (
+                    _load_key(shared),
+                    shared.definition,
+                    shared.bake,
+                )
+    return cached
+
+
+def _orphan_watch(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:  # the parent died (kill -9): do not linger as an orphan
+            os._exit(1)
+
+
+def worker_init(shared: Shared | None = None) -> None:
+    """Initializer for worker processes: ignore SIGINT (the parent decides when to stop), exit if the
+    parent dies, and cache what the jobs share."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True, name="microcred-orphan").start()
+    if shared is not None:  # with "fork" the object arrives as is, key included
+        key = shared.obj or _load_key(shared)
+        _WORKER_CACHE[shared.fingerprint] = (key, shared.definition, shared.bake)
+
+
+@dataclass(frozen=True, slots=True)
+class SignJob:
+    """One learner: the row, the credential id, and the status entry the ledger reserved for it."""
+
+    row: CohortRow
+    credential_id: str
+    reservation: Reservation | None
+    shared: Shared
+    format: str
+    cryptosuite: str
+    now: datetime
+    salt: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    credential_id: str
+    data: bytes
+    suffix: str
+    image: bytes | None
+
+
+def bake_into(image: bytes, data: bytes, fmt: str) -> bytes:
+    from ..baking import bake
+
+    text = data.decode("utf-8")
+    return bake(image, text.strip() if fmt == "jwt" else json.loads(text))
+
+
+def sign_job(job: SignJob) -> Signed:
+    """Runs in a worker: build the learner's credential, sign it (and bake it); return the bytes to write."""
+    key, definition, bake = worker_context(job.shared)
+    credential = build_unsigned(
+        definition,
+        job.row,
+        issuer_id=key.controller,
+        now=job.now,
+        credential_id=job.credential_id,
+        salt=job.salt,
+    )
+    if job.reservation is not None:
+        credential = with_status(credential, job.reservation)
+    issued = sign(
+        credential,
+        key,
+        format=job.format,  # type: ignore[arg-type]
+        cryptosuite=job.cryptosuite,
+        created=job.now,
+        now=job.now,
+    )
+    data = issued.serialize().encode("utf-8")
+    image = bake_into(bake, data, job.format) if bake is not None else None
+    return Signed(issued.id, data, issued.suffix, image)
+
+
+class InlineExecutor(cf.Executor):
+    """Runs each job at submit time, in this thread (``workers=1``)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future[Any]:
+        future: cf.Future[Any] = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # delivered through the future, like any executor
+            future.set_exception(exc)
+        return future
+
+
+# -------------------------------------------------------------------------------------- build glue
+
+
+def build_unsigned(
+    definition: Any, row: CohortRow, *, issuer_id: str, now: datetime, credential_id: str, salt: str | None
+) -> dict[str, Any]:
+    from ..builder import build_credential
+    from ..model import Evidence, Recipient, Result
+
+    recipient = Recipient.parse(row.recipient, row.name, salt=salt)
+    evidence: tuple[Evidence, ...] = ()
+    if row.evidence_url is not None:
+        evidence = (Evidence(id=row.evidence_url, name=row.evidence_name, narrative=row.evidence_narrative),)
+    return build_credential(
+        definition,
+        recipient,
+        issuer_id=issuer_id,
+        now=now,
+        credential_id=credential_id,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        awarded_date=row.awarded_date,
+        result=Result(row.grade) if row.grade is not None else None,
+        evidence=evidence,
+    )
