@@ -41,7 +41,7 @@ def documents(folder: Path) -> dict[str, dict[str, Any]]:
     docs = {"1EdTech complete.json": complete, "1EdTech simple.json": simple, "W3C unsigned.json": unsigned}
     example = HERE.parent / "examples" / "online-course-badge.toml"
     if example.exists():  # a typical micro-credential as microcred's own builder writes it
-        from microcred.builder import build_credential
+        from microcred.credential.builder import build_credential
         from microcred.definition import load_definition
 
         built = build_credential(

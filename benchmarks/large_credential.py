@@ -5,7 +5,7 @@ credential: ~100 learning outcomes (half of them tied to an ESCO-style skill URL
 ``Alignment``), ~20 evidence items, ~10 results, and an embedded ``EndorsementCredential`` signed
 (eddsa-rdfc-2022) by a second did:key endorser. Everything but the extra results and the endorsement
 document itself goes through :class:`~microcred.model.Achievement` and
-:func:`~microcred.builder.build_credential`; the endorsement rides in ``Achievement.extra``.
+:func:`~microcred.credential.builder.build_credential`; the endorsement rides in ``Achievement.extra``.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from microcred.builder import EXTENSIONS_CONTEXT_URL, OB_CONTEXT_URL, build_credential
+from microcred.credential.builder import EXTENSIONS_CONTEXT_URL, OB_CONTEXT_URL, build_credential
+from microcred.credential.schema import ENDORSEMENT_SCHEMA_URL
 from microcred.definition import Definition
 from microcred.keys.material import IssuerKey
 from microcred.model import Evidence, LearningOutcome, Recipient, Result
-from microcred.schema import ENDORSEMENT_SCHEMA_URL
 from microcred.suites import sign_proof
 
 __all__ = ["EVIDENCE", "OUTCOMES", "RESULTS", "build_large", "endorsement", "large_definition"]

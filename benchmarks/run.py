@@ -53,7 +53,7 @@ if str(HERE) not in sys.path:
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 import microcred  # noqa: E402
-from microcred.builder import build_credential  # noqa: E402
+from microcred.credential.builder import build_credential  # noqa: E402
 from microcred.definition import Definition, load_definition  # noqa: E402
 from microcred.fetch import offline_fetch  # noqa: E402
 from microcred.issuing import reserve_sign_record  # noqa: E402

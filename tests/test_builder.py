@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from microcred.builder import (
+from microcred.credential.builder import (
     CREDENTIALS_V2_URL,
     EXTENSIONS_CONTEXT_URL,
     OB_CONTEXT_URL,
@@ -19,9 +19,10 @@ from microcred.builder import (
     achievement_node,
     build_credential,
 )
+from microcred.credential.inspection import credential_elements
+from microcred.credential.schema import schema_errors
 from microcred.definition import load_definition
 from microcred.errors import DefinitionError, JsonLdError
-from microcred.inspection import credential_elements
 from microcred.jsonld.canonical import canonicalize
 from microcred.jsonld.expand import expand
 from microcred.jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_NS, EXTENSION_SCHEMA_URL, default_loader
@@ -47,7 +48,6 @@ from microcred.model import (
     Supervision,
     Workload,
 )
-from microcred.schema import schema_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTEXT_FILE = ROOT / "schemas" / "microcred-context-v1.jsonld"

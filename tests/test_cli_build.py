@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from microcred.cli import main
-from microcred.inspection import ELEMENT_NAMES
+from microcred.credential.inspection import ELEMENT_NAMES
+from microcred.credential.schema import schema_errors
 from microcred.jsonld.canonical import canonicalize
-from microcred.schema import schema_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted([*(ROOT / "examples").glob("*.toml"), *(ROOT / "examples").glob("*.json")])

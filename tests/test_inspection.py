@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from microcred.builder import build_credential
+from microcred.credential.builder import build_credential
+from microcred.credential.inspection import ELEMENT_LABELS, ELEMENT_NAMES, credential_elements, elements_text
 from microcred.definition import load_definition
-from microcred.inspection import ELEMENT_LABELS, ELEMENT_NAMES, credential_elements, elements_text
 from microcred.model import Evidence, Recipient
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -241,7 +241,7 @@ def _example_definitions() -> list[Path]:
 
 
 def _microcred_example(path: Path, key: IssuerKey) -> dict[str, Any]:
-    from microcred.builder import build_credential
+    from microcred.credential.builder import build_credential
     from microcred.definition import load_definition
 
     definition = load_definition(path)

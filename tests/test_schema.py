@@ -9,11 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from microcred.builder import build_credential
-from microcred.definition import load_definition
-from microcred.errors import SchemaValidationError
-from microcred.jsonld.loader import EXTENSION_SCHEMA_URL
-from microcred.schema import (
+from microcred.credential.builder import build_credential
+from microcred.credential.schema import (
     OB_ACHIEVEMENT_SCHEMA_URL,
     SchemaIssue,
     _validator,
@@ -21,6 +18,9 @@ from microcred.schema import (
     schema_errors,
     validate_credential,
 )
+from microcred.definition import load_definition
+from microcred.errors import SchemaValidationError
+from microcred.jsonld.loader import EXTENSION_SCHEMA_URL
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = Path(__file__).resolve().parent / "vectors"
@@ -44,7 +44,7 @@ def test_our_credential_is_valid_against_both_schemas(credential):
 def test_schema_files_are_what_they_say():
     ours = json.loads((ROOT / "schemas" / "microcred-schema-v1.json").read_text())
     assert ours["$id"] == EXTENSION_SCHEMA_URL and "2020-12" in ours["$schema"]
-    packaged = ROOT / "src" / "microcred" / "jsonschemas"
+    packaged = ROOT / "src" / "microcred" / "credential" / "jsonschemas"
     ob = json.loads((packaged / "achievementcredential.json").read_text())
     assert "2019-09" in ob["$schema"] and ob["$id"].endswith("achievementcredential-jsonschema1.json")
     assert (packaged / "SOURCE.md").is_file()

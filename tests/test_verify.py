@@ -14,7 +14,7 @@ import pytest
 
 from microcred.badge_image import default_badge_svg
 from microcred.baking import bake
-from microcred.builder import build_credential
+from microcred.credential.builder import build_credential
 from microcred.definition import load_definition
 from microcred.errors import InputError
 from microcred.fetch import offline_fetch
@@ -263,7 +263,7 @@ def test_unsigned_credential_fails_the_proof_check(definition, key):
 
 
 def test_sign_refuses_a_key_that_is_not_the_issuers(definition, key):
-    from microcred.builder import build_credential
+    from microcred.credential.builder import build_credential
     from microcred.errors import ProofError
 
     unsigned = build_credential(definition, "did:example:l", now=ISSUED)  # issuer id from the definition

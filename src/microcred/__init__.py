@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from .badge_image import default_badge_svg
 from .baking import Unbaked, bake, unbake
-from .builder import build_credential
 from .cohort.rows import CohortRow, CohortRowError, read_cohort, scan_cohort
 from .cohort.run import issue_many
 from .cohort.summary import CohortInterrupted, CohortSummary
+from .credential.builder import build_credential
+from .credential.inspection import credential_elements, elements_text
+from .credential.schema import SchemaIssue, schema_errors, validate_credential
 from .definition import Definition, definition_from_mapping, load_definition
 from .errors import (
     BakingError,
@@ -32,7 +34,6 @@ from .errors import (
     StatusListError,
 )
 from .fetch import Fetcher, offline_fetch
-from .inspection import credential_elements, elements_text
 from .issuing import IssuedCredential, issue, sign
 from .jsonld.canonical import canonicalize
 from .jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL, DocumentLoader
@@ -60,7 +61,6 @@ from .model import (
     Workload,
 )
 from .report import Check, VerificationReport
-from .schema import SchemaIssue, schema_errors, validate_credential
 from .status.publishing import PublishedList, signed_status_lists
 from .verify import verify, verify_many
 

@@ -24,7 +24,7 @@ from typing import Any, Literal, TypedDict, TypeVar
 
 from . import _time
 from ._fields import achievement_id_of, issuer_id, recipient_of
-from .builder import build_credential
+from .credential.builder import build_credential
 from .definition import Definition
 from .errors import LedgerError, MicrocredError, ProofError
 from .jsonld.loader import DocumentLoader

@@ -86,7 +86,7 @@ def _check_context(credential: Mapping[str, Any], loader: DocumentLoader) -> Che
 
 
 def _check_schema(credential: Mapping[str, Any]) -> Check:
-    from .schema import schema_errors
+    from .credential.schema import schema_errors
 
     view = _as_v2_for_schema(credential) if _is_v1(credential) else dict(credential)
     try:
@@ -194,7 +194,7 @@ def _check_recipient(credential: Mapping[str, Any], recipient: str) -> Check:
 def _read(
     source: Any, fetch: Callable[[str], bytes], name: str | None
 ) -> tuple[str, dict[str, Any] | None, str | None, str]:
-    from .reader import read_credential
+    from .credential.reader import read_credential
 
     read = read_credential(source, fetch=fetch, name=name)
     return read.kind, read.credential, read.jwt, read.name
@@ -325,7 +325,7 @@ def _verify_read(
 
     elements = None
     try:
-        from .inspection import credential_elements
+        from .credential.inspection import credential_elements
 
         elements = credential_elements(credential)
     except MicrocredError:

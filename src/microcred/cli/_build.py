@@ -9,13 +9,13 @@ from typing import Any
 import click
 
 from .. import _time
-from ..builder import build_credential
+from ..credential.builder import build_credential
+from ..credential.inspection import credential_elements, elements_text
+from ..credential.schema import validate_credential
 from ..definition import load_definition
 from ..errors import DefinitionError, JsonLdError, SchemaValidationError
-from ..inspection import credential_elements, elements_text
 from ..jsonld.canonical import check_safe_mode
 from ..model import Evidence, Recipient, Result
-from ..schema import validate_credential
 from . import write_output
 
 __all__ = ["COMMANDS", "build", "inspect", "read_credential"]
@@ -25,7 +25,7 @@ def read_credential(path: str) -> dict[str, Any]:
     """Read a credential for ``inspect``: JSON, a compact JWT, a baked PNG/SVG, an https URL, or - (stdin)."""
     import sys
 
-    from ..reader import read_credential as read_any
+    from ..credential.reader import read_credential as read_any
     from ..suites.jwt import read_jwt
 
     source: Any = sys.stdin.buffer.read() if path == "-" else path

@@ -243,8 +243,8 @@ def sign_cmd(
       microcred build --achievement examples/data-stewardship.toml --recipient learner@example.org -o u.json
       microcred sign --key issuer-key.json --created 2026-01-01T00:00:00Z u.json -o signed.json
     """
+    from ..credential.reader import read_credential
     from ..issuing import sign
-    from ..reader import read_credential
 
     key = load_signing_key(key_path, passphrase_env)
     read = read_credential(_source(unsigned), name=unsigned)

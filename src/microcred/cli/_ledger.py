@@ -30,7 +30,7 @@ def _credential_id(value: str) -> str:
     path = Path(value)
     if not path.is_file():
         fail(f"{value!r} is neither a credential id (urn:uuid:…) nor a credential file")
-    from ..reader import read_credential
+    from ..credential.reader import read_credential
     from ..suites.jwt import read_jwt
 
     read = read_credential(path)

@@ -193,7 +193,7 @@ class InlineExecutor(cf.Executor):
 def build_unsigned(
     definition: Any, row: CohortRow, *, issuer_id: str, now: datetime, credential_id: str, salt: str | None
 ) -> dict[str, Any]:
-    from ..builder import build_credential
+    from ..credential.builder import build_credential
     from ..model import Evidence, Recipient, Result
 
     recipient = Recipient.parse(row.recipient, row.name, salt=salt)

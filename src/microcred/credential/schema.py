@@ -20,9 +20,9 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT201909, DRAFT202012
 
-from ._resources import package_data_dir
-from .errors import SchemaValidationError
-from .jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
+from .._resources import package_data_dir
+from ..errors import SchemaValidationError
+from ..jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
 
 __all__ = [
     "ENDORSEMENT_SCHEMA_URL",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["MAX_INPUT_BYTES", "ReadCredential", "read_credential"]
 
@@ -65,8 +65,8 @@ def _from_bytes(data: bytes, name: str) -> ReadCredential:
 
 
 def _from_image(data: bytes, name: str, kind: Literal["png", "svg"]) -> ReadCredential:
-    from .baking import unbake
-    from .errors import BakingError
+    from ..baking import unbake
+    from ..errors import BakingError
 
     try:
         baked = unbake(data)
@@ -106,7 +106,7 @@ def read_credential(
         text = source.strip()
         if text.startswith(("https://", "http://")):
             if fetch is None:
-                from .fetch import Fetcher
+                from ..fetch import Fetcher
 
                 fetch = Fetcher(max_bytes=MAX_INPUT_BYTES)
             return _from_bytes(fetch(text), name or text)
