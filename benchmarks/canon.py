@@ -42,7 +42,7 @@ def documents(folder: Path) -> dict[str, dict[str, Any]]:
     example = HERE.parent / "examples" / "online-course-badge.toml"
     if example.exists():  # a typical micro-credential as microcred's own builder writes it
         from microcred.credential.builder import build_credential
-        from microcred.definition import load_definition
+        from microcred.model.definition import load_definition
 
         built = build_credential(
             load_definition(example),

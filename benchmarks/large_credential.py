@@ -16,9 +16,9 @@ from typing import Any
 
 from microcred.credential.builder import EXTENSIONS_CONTEXT_URL, OB_CONTEXT_URL, build_credential
 from microcred.credential.schema import ENDORSEMENT_SCHEMA_URL
-from microcred.definition import Definition
 from microcred.keys.material import IssuerKey
-from microcred.model import Evidence, LearningOutcome, Recipient, Result
+from microcred.model.definition import Definition
+from microcred.model.elements import Evidence, LearningOutcome, Recipient, Result
 from microcred.suites import sign_proof
 
 __all__ = ["EVIDENCE", "OUTCOMES", "RESULTS", "build_large", "endorsement", "large_definition"]

@@ -54,7 +54,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 
 import microcred  # noqa: E402
 from microcred.credential.builder import build_credential  # noqa: E402
-from microcred.definition import Definition, load_definition  # noqa: E402
 from microcred.fetch import offline_fetch  # noqa: E402
 from microcred.issuing import reserve_sign_record  # noqa: E402
 from microcred.jsonld import canonical  # noqa: E402
@@ -63,7 +62,8 @@ from microcred.keys.dids import resolve_verification_method  # noqa: E402
 from microcred.keys.material import IssuerKey, generate_key  # noqa: E402
 from microcred.ledger.protocol import Ledger  # noqa: E402
 from microcred.ledger.sqlite import SQLiteLedger  # noqa: E402
-from microcred.model import Result  # noqa: E402
+from microcred.model.definition import Definition, load_definition  # noqa: E402
+from microcred.model.elements import Result  # noqa: E402
 from microcred.status.publishing import sign_status_list_credential  # noqa: E402
 from microcred.suites import data_integrity, sign_proof, verify_proof  # noqa: E402
 from microcred.suites.jwt import sign_jwt, verify_jwt  # noqa: E402

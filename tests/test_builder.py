@@ -21,15 +21,12 @@ from microcred.credential.builder import (
 )
 from microcred.credential.inspection import credential_elements
 from microcred.credential.schema import schema_errors
-from microcred.definition import load_definition
 from microcred.errors import DefinitionError, JsonLdError
 from microcred.jsonld.canonical import canonicalize
 from microcred.jsonld.expand import expand
 from microcred.jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_NS, EXTENSION_SCHEMA_URL, default_loader
-from microcred.model import (
-    ASSESSMENT_TYPES,
-    PARTICIPATION_TYPES,
-    SUPERVISION_TYPES,
+from microcred.model.definition import load_definition
+from microcred.model.elements import (
     Achievement,
     Assessment,
     Credit,
@@ -48,6 +45,7 @@ from microcred.model import (
     Supervision,
     Workload,
 )
+from microcred.model.vocabularies import ASSESSMENT_TYPES, PARTICIPATION_TYPES, SUPERVISION_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTEXT_FILE = ROOT / "schemas" / "microcred-context-v1.jsonld"

@@ -248,8 +248,8 @@ def test_issue_bake_writes_a_verifiable_image(tmp_path, key_file):
 def test_sign_is_reproducible_with_created(tmp_path, key_file):
     unsigned = tmp_path / "u.json"
     from microcred.credential.builder import build_credential
-    from microcred.definition import load_definition
     from microcred.keys.files import load_key
+    from microcred.model.definition import load_definition
 
     key = load_key(Path(key_file))
     doc = build_credential(
@@ -273,7 +273,7 @@ def test_sign_refuses_an_already_signed_credential(issued, key_file):
 
 def test_sign_refuses_a_key_that_is_not_the_issuers(tmp_path, key_file):
     from microcred.credential.builder import build_credential
-    from microcred.definition import load_definition
+    from microcred.model.definition import load_definition
 
     unsigned = tmp_path / "u.json"
     unsigned.write_text(json.dumps(build_credential(load_definition(EXAMPLE), "did:example:1")))

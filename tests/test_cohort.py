@@ -27,11 +27,11 @@ from microcred.cohort.output import credential_file_name
 from microcred.cohort.rows import CohortRow, CohortRowError, count_cohort_rows, read_cohort, scan_cohort
 from microcred.cohort.run import issue_many
 from microcred.cohort.summary import CohortResult, iter_summary
-from microcred.definition import load_definition
 from microcred.errors import MicrocredError, ProofError
 from microcred.keys.files import load_key
 from microcred.keys.material import generate_key
 from microcred.ledger.protocol import Ledger, ReserveRequest
+from microcred.model.definition import load_definition
 
 STATUS = "https://example.edu/status"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from microcred.definition import Definition, definition_from_mapping, load_definition
 from microcred.errors import DefinitionError
-from microcred.model import Achievement, Issuer
+from microcred.model.definition import Definition, definition_from_mapping, load_definition
+from microcred.model.elements import Achievement, Issuer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EXAMPLE_FILES = sorted([*EXAMPLES.glob("*.toml"), *EXAMPLES.glob("*.json")])

@@ -242,7 +242,7 @@ def _example_definitions() -> list[Path]:
 
 def _microcred_example(path: Path, key: IssuerKey) -> dict[str, Any]:
     from microcred.credential.builder import build_credential
-    from microcred.definition import load_definition
+    from microcred.model.definition import load_definition
 
     definition = load_definition(path)
     issuer = replace(definition.issuer, id=key.controller)

@@ -10,9 +10,7 @@ import pytest
 
 from microcred._time import format_datetime
 from microcred.errors import DefinitionError
-from microcred.model import (
-    ASSESSMENT_TYPES,
-    COUNTRY_CODES,
+from microcred.model.elements import (
     Achievement,
     Assessment,
     Credit,
@@ -32,6 +30,7 @@ from microcred.model import (
     Supervision,
     Workload,
 )
+from microcred.model.vocabularies import ASSESSMENT_TYPES, COUNTRY_CODES
 
 
 def _raises(path: str, fn, *args, **kwargs) -> DefinitionError:

@@ -18,9 +18,9 @@ from microcred.credential.schema import (
     schema_errors,
     validate_credential,
 )
-from microcred.definition import load_definition
 from microcred.errors import SchemaValidationError
 from microcred.jsonld.loader import EXTENSION_SCHEMA_URL
+from microcred.model.definition import load_definition
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = Path(__file__).resolve().parent / "vectors"
@@ -159,7 +159,7 @@ def test_our_schema_checks_framework_levels(credential):
 
 
 def test_our_schema_vocabularies_match_the_model():
-    from microcred.model import ASSESSMENT_TYPES, PARTICIPATION_TYPES, SUPERVISION_TYPES
+    from microcred.model.vocabularies import ASSESSMENT_TYPES, PARTICIPATION_TYPES, SUPERVISION_TYPES
 
     props = json.loads((ROOT / "schemas" / "microcred-schema-v1.json").read_text())["$defs"]["Achievement"][
         "properties"

@@ -15,7 +15,7 @@ import pytest
 
 from microcred.credential.builder import build_credential
 from microcred.credential.schema import _fast_validator, _validator, applicable_schemas, schema_errors
-from microcred.definition import load_definition
+from microcred.model.definition import load_definition
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml")) + sorted((ROOT / "examples").glob("*.json"))

@@ -15,11 +15,11 @@ import pytest
 from microcred.badge_image import default_badge_svg
 from microcred.baking import bake
 from microcred.credential.builder import build_credential
-from microcred.definition import load_definition
 from microcred.errors import InputError
 from microcred.fetch import offline_fetch
 from microcred.issuing import issue, sign
 from microcred.keys.material import generate_key
+from microcred.model.definition import load_definition
 from microcred.report import REQUIRED_CHECKS
 from microcred.suites import sign_proof
 from microcred.verify import verify

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from microcred.definition import load_definition
 from microcred.errors import MicrocredError
 from microcred.fetch import offline_fetch
 from microcred.issuing import issue
 from microcred.keys.material import generate_key
+from microcred.model.definition import load_definition
 from microcred.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]

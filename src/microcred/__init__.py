@@ -16,7 +16,6 @@ from .cohort.summary import CohortInterrupted, CohortSummary
 from .credential.builder import build_credential
 from .credential.inspection import credential_elements, elements_text
 from .credential.schema import SchemaIssue, schema_errors, validate_credential
-from .definition import Definition, definition_from_mapping, load_definition
 from .errors import (
     BakingError,
     CanonicalizationError,
@@ -41,7 +40,8 @@ from .keys.dids import did_web_document, jwks, resolve_verification_method
 from .keys.files import load_key, save_key
 from .keys.material import IssuerKey, ResolvedKey, generate_key
 from .ledger.protocol import Ledger
-from .model import (
+from .model.definition import Definition, definition_from_mapping, load_definition
+from .model.elements import (
     Achievement,
     Assessment,
     Credit,

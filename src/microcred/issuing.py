@@ -25,13 +25,13 @@ from typing import Any, Literal, TypedDict, TypeVar
 from . import _time
 from ._fields import achievement_id_of, issuer_id, recipient_of
 from .credential.builder import build_credential
-from .definition import Definition
 from .errors import LedgerError, MicrocredError, ProofError
 from .jsonld.loader import DocumentLoader
 from .keys.algorithms import default_cryptosuite, default_format
 from .keys.material import IssuerKey
 from .ledger.protocol import Ledger, Reservation, ReserveRequest, SignedDocument
-from .model import Achievement, Evidence, Issuer, Recipient, Result
+from .model.definition import Definition
+from .model.elements import Achievement, Evidence, Issuer, Recipient, Result
 from .suites.data_integrity import sign_proof
 from .suites.jwt import sign_jwt
 

@@ -12,10 +12,10 @@ from .. import _time
 from ..credential.builder import build_credential
 from ..credential.inspection import credential_elements, elements_text
 from ..credential.schema import validate_credential
-from ..definition import load_definition
 from ..errors import DefinitionError, JsonLdError, SchemaValidationError
 from ..jsonld.canonical import check_safe_mode
-from ..model import Evidence, Recipient, Result
+from ..model.definition import load_definition
+from ..model.elements import Evidence, Recipient, Result
 from . import write_output
 
 __all__ = ["COMMANDS", "build", "inspect", "read_credential"]

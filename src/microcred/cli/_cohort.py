@@ -96,7 +96,7 @@ def run_cohort_command(
     A bad file, header, key, definition or ledger raises a
     :class:`~microcred.errors.MicrocredError` (exit 2).
     """
-    from ..definition import load_definition
+    from ..model.definition import load_definition
 
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr

@@ -30,13 +30,13 @@ def run_demo(
     """Run the demo in a temp folder (or ``keep``); True when every step behaved as it should."""
     from ..badge_image import default_badge_svg
     from ..baking import bake, unbake
-    from ..definition import load_definition
     from ..fetch import offline_fetch
     from ..issuing import issue
     from ..keys.files import save_key
     from ..keys.material import generate_key
     from ..ledger.protocol import Ledger
-    from ..model import Recipient, Result
+    from ..model.definition import load_definition
+    from ..model.elements import Recipient, Result
     from ..verify import verify
 
     now = now or _time.now().replace(microsecond=0)

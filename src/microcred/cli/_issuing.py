@@ -349,8 +349,8 @@ def issue_cmd(
       microcred issue --key issuer-key.json --achievement ach.toml --cohort cohort.csv --out-dir out/ \\
           --ledger issuer.db --status-url https://uni.example/status
     """
-    from ..definition import load_definition
     from ..issuing import BuildOptions, issue
+    from ..model.definition import load_definition
 
     key = load_signing_key(key_path, passphrase_env)
     when = _parse_time(created, "--created")
@@ -381,7 +381,7 @@ def issue_cmd(
         sys.exit(code)
     if not recipient:
         fail("say who receives it: --recipient EMAIL|DID (or --cohort CSV for many)")
-    from ..model import Recipient
+    from ..model.elements import Recipient
 
     definition = load_definition(achievement)
     learner = Recipient.parse(recipient, name)

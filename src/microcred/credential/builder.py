@@ -15,10 +15,10 @@ from typing import Any
 
 from .._time import format_datetime, is_aware
 from .._time import now as _now
-from ..definition import Definition
 from ..errors import DefinitionError
 from ..jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
-from ..model import Achievement, Evidence, Issuer, Recipient, Result
+from ..model.definition import Definition
+from ..model.elements import Achievement, Evidence, Issuer, Recipient, Result
 
 __all__ = [
     "CREDENTIALS_V2_URL",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..model import LEVEL_URLS
+from ..model.vocabularies import LEVEL_URLS
 
 __all__ = ["ELEMENT_LABELS", "ELEMENT_NAMES", "credential_elements", "elements_text"]
 

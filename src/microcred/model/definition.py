@@ -17,9 +17,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import _time
-from .errors import DefinitionError
-from .model import (
+from .. import _time
+from ..errors import DefinitionError
+from .elements import (
     Achievement,
     Assessment,
     Credit,
