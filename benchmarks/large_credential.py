@@ -18,7 +18,8 @@ from microcred.credential.builder import EXTENSIONS_CONTEXT_URL, OB_CONTEXT_URL,
 from microcred.credential.schema import ENDORSEMENT_SCHEMA_URL
 from microcred.keys.material import IssuerKey
 from microcred.model.definition import Definition
-from microcred.model.elements import Evidence, LearningOutcome, Recipient, Result
+from microcred.model.elements import LearningOutcome
+from microcred.model.learner import Evidence, Recipient, Result
 from microcred.suites import sign_proof
 
 __all__ = ["EVIDENCE", "OUTCOMES", "RESULTS", "build_large", "endorsement", "large_definition"]

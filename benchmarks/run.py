@@ -63,7 +63,7 @@ from microcred.keys.material import IssuerKey, generate_key  # noqa: E402
 from microcred.ledger.protocol import Ledger  # noqa: E402
 from microcred.ledger.sqlite import SQLiteLedger  # noqa: E402
 from microcred.model.definition import Definition, load_definition  # noqa: E402
-from microcred.model.elements import Result  # noqa: E402
+from microcred.model.learner import Result  # noqa: E402
 from microcred.status.publishing import sign_status_list_credential  # noqa: E402
 from microcred.suites import data_integrity, sign_proof, verify_proof  # noqa: E402
 from microcred.suites.jwt import sign_jwt, verify_jwt  # noqa: E402

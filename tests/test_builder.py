@@ -30,7 +30,6 @@ from microcred.model.elements import (
     Achievement,
     Assessment,
     Credit,
-    Evidence,
     GradeScale,
     Issuer,
     LearningOutcome,
@@ -39,12 +38,12 @@ from microcred.model.elements import (
     Participation,
     Qualification,
     QualityAssurance,
-    Recipient,
     Stackability,
     StackItem,
     Supervision,
     Workload,
 )
+from microcred.model.learner import Evidence, Recipient
 from microcred.model.vocabularies import ASSESSMENT_TYPES, PARTICIPATION_TYPES, SUPERVISION_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ import pytest
 from microcred.credential.builder import build_credential
 from microcred.credential.inspection import ELEMENT_LABELS, ELEMENT_NAMES, credential_elements, elements_text
 from microcred.model.definition import load_definition
-from microcred.model.elements import Evidence, Recipient
+from microcred.model.learner import Evidence, Recipient
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = Path(__file__).resolve().parent / "vectors"

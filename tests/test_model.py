@@ -14,7 +14,6 @@ from microcred.model.elements import (
     Achievement,
     Assessment,
     Credit,
-    Evidence,
     GradeScale,
     Issuer,
     LearningOutcome,
@@ -23,13 +22,12 @@ from microcred.model.elements import (
     Participation,
     Qualification,
     QualityAssurance,
-    Recipient,
-    Result,
     Stackability,
     StackItem,
     Supervision,
     Workload,
 )
+from microcred.model.learner import Evidence, Recipient, Result
 from microcred.model.vocabularies import ASSESSMENT_TYPES, COUNTRY_CODES
 
 

@@ -45,7 +45,6 @@ from .model.elements import (
     Achievement,
     Assessment,
     Credit,
-    Evidence,
     GradeScale,
     Issuer,
     LearningOutcome,
@@ -53,13 +52,12 @@ from .model.elements import (
     Participation,
     Qualification,
     QualityAssurance,
-    Recipient,
-    Result,
     Stackability,
     StackItem,
     Supervision,
     Workload,
 )
+from .model.learner import Evidence, Recipient, Result
 from .report import Check, VerificationReport
 from .status.publishing import PublishedList, signed_status_lists
 from .verify import verify, verify_many

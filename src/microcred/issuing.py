@@ -31,7 +31,8 @@ from .keys.algorithms import default_cryptosuite, default_format
 from .keys.material import IssuerKey
 from .ledger.protocol import Ledger, Reservation, ReserveRequest, SignedDocument
 from .model.definition import Definition
-from .model.elements import Achievement, Evidence, Issuer, Recipient, Result
+from .model.elements import Achievement, Issuer
+from .model.learner import Evidence, Recipient, Result
 from .suites.data_integrity import sign_proof
 from .suites.jwt import sign_jwt
 

@@ -15,7 +15,7 @@ from ..credential.schema import validate_credential
 from ..errors import DefinitionError, JsonLdError, SchemaValidationError
 from ..jsonld.canonical import check_safe_mode
 from ..model.definition import load_definition
-from ..model.elements import Evidence, Recipient, Result
+from ..model.learner import Evidence, Recipient, Result
 from . import write_output
 
 __all__ = ["COMMANDS", "build", "inspect", "read_credential"]

@@ -36,7 +36,7 @@ def run_demo(
     from ..keys.material import generate_key
     from ..ledger.protocol import Ledger
     from ..model.definition import load_definition
-    from ..model.elements import Recipient, Result
+    from ..model.learner import Recipient, Result
     from ..verify import verify
 
     now = now or _time.now().replace(microsecond=0)

@@ -381,7 +381,7 @@ def issue_cmd(
         sys.exit(code)
     if not recipient:
         fail("say who receives it: --recipient EMAIL|DID (or --cohort CSV for many)")
-    from ..model.elements import Recipient
+    from ..model.learner import Recipient
 
     definition = load_definition(achievement)
     learner = Recipient.parse(recipient, name)

@@ -194,7 +194,7 @@ def build_unsigned(
     definition: Any, row: CohortRow, *, issuer_id: str, now: datetime, credential_id: str, salt: str | None
 ) -> dict[str, Any]:
     from ..credential.builder import build_credential
-    from ..model.elements import Evidence, Recipient, Result
+    from ..model.learner import Evidence, Recipient, Result
 
     recipient = Recipient.parse(row.recipient, row.name, salt=salt)
     evidence: tuple[Evidence, ...] = ()

@@ -18,7 +18,8 @@ from .._time import now as _now
 from ..errors import DefinitionError
 from ..jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
 from ..model.definition import Definition
-from ..model.elements import Achievement, Evidence, Issuer, Recipient, Result
+from ..model.elements import Achievement, Issuer
+from ..model.learner import Evidence, Recipient, Result
 
 __all__ = [
     "CREDENTIALS_V2_URL",

@@ -7,15 +7,26 @@ JSON form used by achievement definition files and by ``inspect --json`` (DESIGN
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from .. import _time
-from ..errors import DefinitionError
+from .checks import (
+    EMAIL,
+    Number,
+    drop_none,
+    fail,
+    require_aware,
+    require_choice,
+    require_iri,
+    require_number,
+    require_text,
+    require_tuple_of,
+    require_url,
+    require_vocab,
+)
 from .vocabularies import (
     ACHIEVEMENT_TYPES,
     ASSESSMENT_TYPES,
@@ -29,82 +40,6 @@ from .vocabularies import (
     SUPERVISION_TYPES,
 )
 
-_EXT = re.compile(r"^ext:[A-Za-z0-9._-]+$")
-_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_HASH = re.compile(r"^(sha256\$[0-9a-f]{64}|md5\$[0-9a-f]{32})$")
-
-Number = int | float
-
-
-def _fail(path: str, message: str) -> DefinitionError:
-    return DefinitionError(message, path=path)
-
-
-def _text(value: object, path: str, *, required: bool = True) -> None:
-    if value is None:
-        if required:
-            raise _fail(path, "is required")
-        return
-    if not isinstance(value, str):
-        raise _fail(path, f"must be a string, not {type(value).__name__}")
-    if not value.strip():
-        raise _fail(path, "must not be empty")
-
-
-def _iri(value: object, path: str, *, required: bool = True) -> None:
-    _text(value, path, required=required)
-    if value is not None and not _IRI.match(str(value)):
-        raise _fail(path, f"{value!r} is not an absolute URI (e.g. https://… , urn:uuid:…, did:…)")
-
-
-def _url(value: object, path: str, *, required: bool = False) -> None:
-    _iri(value, path, required=required)
-    if value is not None and not str(value).startswith(("https://", "http://")):
-        raise _fail(path, f"{value!r} is not an http(s) URL")
-
-
-def _number(value: object, path: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _fail(path, f"must be a number, not {type(value).__name__}")
-    if value != value or value in (float("inf"), float("-inf")):
-        raise _fail(path, "must be a finite number")
-    if value <= 0:
-        raise _fail(path, f"must be positive, got {value}")
-
-
-def _aware(value: object, path: str) -> None:
-    if not isinstance(value, datetime):
-        raise _fail(path, f"must be a date-time, not {type(value).__name__}")
-    if not _time.is_aware(value):
-        raise _fail(
-            path, f"{value.isoformat()} has no time zone; write it with Z or an offset such as +01:00"
-        )
-
-
-def _choice(value: object, allowed: tuple[str, ...], path: str) -> None:
-    _text(value, path)
-    if value not in allowed:
-        raise _fail(path, f"unknown value {value!r}; allowed: {', '.join(repr(a) for a in allowed)}")
-
-
-def _vocab(value: object, allowed: tuple[str, ...], path: str) -> None:
-    _text(value, path)
-    if value not in allowed and not _EXT.match(str(value)):
-        raise _fail(path, f"unknown value {value!r}; use one of {', '.join(allowed)} or an ext:Name")
-
-
-def _tuple_of(value: object, kind: type, path: str) -> None:
-    if not isinstance(value, tuple):
-        raise _fail(path, "must be a tuple")
-    for i, item in enumerate(value):
-        if not isinstance(item, kind):
-            raise _fail(f"{path}[{i}]", f"must be a {kind.__name__}, not {type(item).__name__}")
-
-
-def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if v is not None and v != [] and v != {}}
-
 
 @dataclass(frozen=True, slots=True)
 class OtherIdentifier:
@@ -114,8 +49,8 @@ class OtherIdentifier:
     identifier_type: str = "identifier"
 
     def __post_init__(self) -> None:
-        _text(self.identifier, "awarding_body.other_identifiers.identifier")
-        _vocab(self.identifier_type, IDENTIFIER_TYPES, "awarding_body.other_identifiers.type")
+        require_text(self.identifier, "awarding_body.other_identifiers.identifier")
+        require_vocab(self.identifier_type, IDENTIFIER_TYPES, "awarding_body.other_identifiers.type")
 
     def to_element(self) -> dict[str, Any]:
         """The JSON form: ``{"identifier", "type"}``."""
@@ -136,25 +71,25 @@ class Issuer:
     description: str | None = None
 
     def __post_init__(self) -> None:
-        _iri(self.id, "awarding_body.id")
-        _text(self.name, "awarding_body.name")
-        _url(self.url, "awarding_body.url")
-        _text(self.email, "awarding_body.email", required=False)
-        if self.email is not None and not _EMAIL.match(self.email):
-            raise _fail("awarding_body.email", f"{self.email!r} is not an email address")
+        require_iri(self.id, "awarding_body.id")
+        require_text(self.name, "awarding_body.name")
+        require_url(self.url, "awarding_body.url")
+        require_text(self.email, "awarding_body.email", required=False)
+        if self.email is not None and not EMAIL.match(self.email):
+            raise fail("awarding_body.email", f"{self.email!r} is not an email address")
         if self.country is not None:
-            _text(self.country, "country")
+            require_text(self.country, "country")
             if self.country not in COUNTRY_CODES:
-                raise _fail(
+                raise fail(
                     "country", f"{self.country!r} is not an ISO 3166-1 alpha-2 country code (e.g. NL, IE)"
                 )
-        _tuple_of(self.other_identifiers, OtherIdentifier, "awarding_body.other_identifiers")
-        _iri(self.image, "awarding_body.image", required=False)
-        _text(self.description, "awarding_body.description", required=False)
+        require_tuple_of(self.other_identifiers, OtherIdentifier, "awarding_body.other_identifiers")
+        require_iri(self.image, "awarding_body.image", required=False)
+        require_text(self.description, "awarding_body.description", required=False)
 
     def to_element(self) -> dict[str, Any]:
         """The ``awarding_body`` element (``country`` is its own element)."""
-        return _drop_none(
+        return drop_none(
             {
                 "id": self.id,
                 "name": self.name,
@@ -177,16 +112,16 @@ class LearningOutcome:
     code: str | None = None
 
     def __post_init__(self) -> None:
-        _text(self.statement, "learning_outcomes.statement")
-        _iri(self.url, "learning_outcomes.url", required=False)
-        _text(self.framework, "learning_outcomes.framework", required=False)
-        _text(self.code, "learning_outcomes.code", required=False)
+        require_text(self.statement, "learning_outcomes.statement")
+        require_iri(self.url, "learning_outcomes.url", required=False)
+        require_text(self.framework, "learning_outcomes.framework", required=False)
+        require_text(self.code, "learning_outcomes.code", required=False)
 
     def to_element(self) -> str | dict[str, Any]:
         """A bare string when only the statement is known, else ``{"statement", "url", …}``."""
         if self.url is None and self.framework is None and self.code is None:
             return self.statement
-        return _drop_none(
+        return drop_none(
             {"statement": self.statement, "url": self.url, "framework": self.framework, "code": self.code}
         )
 
@@ -201,22 +136,22 @@ class Workload:
 
     def __post_init__(self) -> None:
         if self.hours is None and self.credits is None:
-            raise _fail("workload", "state hours, credits, or both")
+            raise fail("workload", "state hours, credits, or both")
         if self.hours is not None:
-            _number(self.hours, "workload.hours")
+            require_number(self.hours, "workload.hours")
         if self.credits is not None:
-            _number(self.credits, "workload.credits")
+            require_number(self.credits, "workload.credits")
             if self.credit_system is None:
-                raise _fail(
+                raise fail(
                     "workload.credit_system", "is required with credits (e.g. ECTS, US credit hours, CATS)"
                 )
-        _text(self.credit_system, "workload.credit_system", required=False)
+        require_text(self.credit_system, "workload.credit_system", required=False)
         if self.credit_system is not None and self.credits is None:
-            raise _fail("workload.credits", f"is required when credit_system ({self.credit_system}) is given")
+            raise fail("workload.credits", f"is required when credit_system ({self.credit_system}) is given")
 
     def to_element(self) -> dict[str, Any]:
         """``{"hours", "credits", "credit_system"}`` (absent ones left out)."""
-        return _drop_none({"hours": self.hours, "credits": self.credits, "credit_system": self.credit_system})
+        return drop_none({"hours": self.hours, "credits": self.credits, "credit_system": self.credit_system})
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,38 +167,38 @@ class Level:
     url: str | None = None
 
     def __post_init__(self) -> None:
-        _choice(self.framework, tuple(LEVEL_FRAMEWORKS), "level.framework")
+        require_choice(self.framework, tuple(LEVEL_FRAMEWORKS), "level.framework")
         known = LEVEL_FRAMEWORKS[self.framework]
         if known is not None:
             if self.country is not None and not (self.framework == "AQF" and self.country == "AU"):
-                raise _fail(
+                raise fail(
                     "level.country", f"{self.framework} is not a national framework; leave country out"
                 )
             if isinstance(self.level, bool) or not isinstance(self.level, int) or self.level not in known:
-                raise _fail(
+                raise fail(
                     "level.level",
                     f"{self.level!r} is not a {self.framework} level (integers {known[0]}–{known[-1]})",
                 )
         else:
             if self.country is None:
-                raise _fail("level.country", "an NQF level needs the country whose framework it is (e.g. IE)")
+                raise fail("level.country", "an NQF level needs the country whose framework it is (e.g. IE)")
             if self.country not in COUNTRY_CODES:
-                raise _fail("level.country", f"{self.country!r} is not an ISO 3166-1 alpha-2 country code")
+                raise fail("level.country", f"{self.country!r} is not an ISO 3166-1 alpha-2 country code")
             if (
                 isinstance(self.level, bool)
                 or not isinstance(self.level, int | str)
                 or not str(self.level).strip()
             ):
-                raise _fail("level.level", "an NQF level is an integer or a non-empty string")
+                raise fail("level.level", "an NQF level is an integer or a non-empty string")
             if isinstance(self.level, str) and self.level.strip().isdecimal():
                 object.__setattr__(self, "level", int(self.level))  # numeric levels are integers, as EQF/AQF
             levels = NQF_LEVELS.get(self.country)
             if levels is not None and str(self.level).lower() not in levels:
-                raise _fail(
+                raise fail(
                     "level.level",
                     f"{self.level!r} is not a level of the {self.country} NQF ({', '.join(sorted(levels))})",
                 )
-        _url(self.url, "level.url")
+        require_url(self.url, "level.url")
 
     @property
     def code(self) -> str:
@@ -278,7 +213,7 @@ class Level:
     def to_element(self) -> dict[str, Any]:
         """``{"framework", "level", "country", "url"}``; ``url`` only when it is not the framework default."""
         url = self.url if self.url not in (None, self.default_url) else None
-        return _drop_none(
+        return drop_none(
             {"framework": self.framework, "level": self.level, "country": self.country, "url": url}
         )
 
@@ -291,12 +226,12 @@ class Assessment:
     description: str | None = None
 
     def __post_init__(self) -> None:
-        _choice(self.type, ASSESSMENT_TYPES, "assessment.type")
-        _text(self.description, "assessment.description", required=self.type == "other")
+        require_choice(self.type, ASSESSMENT_TYPES, "assessment.type")
+        require_text(self.description, "assessment.description", required=self.type == "other")
 
     def to_element(self) -> dict[str, Any]:
         """``{"type", "description"}``."""
-        return _drop_none({"type": self.type, "description": self.description})
+        return drop_none({"type": self.type, "description": self.description})
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,12 +242,12 @@ class Participation:
     description: str | None = None
 
     def __post_init__(self) -> None:
-        _choice(self.type, PARTICIPATION_TYPES, "participation.type")
-        _text(self.description, "participation.description", required=self.type == "other")
+        require_choice(self.type, PARTICIPATION_TYPES, "participation.type")
+        require_text(self.description, "participation.description", required=self.type == "other")
 
     def to_element(self) -> dict[str, Any]:
         """``{"type", "description"}``."""
-        return _drop_none({"type": self.type, "description": self.description})
+        return drop_none({"type": self.type, "description": self.description})
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,14 +260,14 @@ class QualityAssurance:
     description: str | None = None
 
     def __post_init__(self) -> None:
-        _text(self.body, "quality_assurance.body")
-        _url(self.url, "quality_assurance.url", required=True)
-        _text(self.framework, "quality_assurance.framework", required=False)
-        _text(self.description, "quality_assurance.description", required=False)
+        require_text(self.body, "quality_assurance.body")
+        require_url(self.url, "quality_assurance.url", required=True)
+        require_text(self.framework, "quality_assurance.framework", required=False)
+        require_text(self.description, "quality_assurance.description", required=False)
 
     def to_element(self) -> dict[str, Any]:
         """``{"body", "url", "framework", "description"}``."""
-        return _drop_none(
+        return drop_none(
             {"body": self.body, "url": self.url, "framework": self.framework, "description": self.description}
         )
 
@@ -348,16 +283,16 @@ class Qualification:
     credit_system: str | None = None
 
     def __post_init__(self) -> None:
-        _text(self.name, "credit.counts_toward.name")
-        _iri(self.id, "credit.counts_toward.id", required=False)
-        _url(self.url, "credit.counts_toward.url")
+        require_text(self.name, "credit.counts_toward.name")
+        require_iri(self.id, "credit.counts_toward.id", required=False)
+        require_url(self.url, "credit.counts_toward.url")
         if self.credits is not None:
-            _number(self.credits, "credit.counts_toward.credits")
-        _text(self.credit_system, "credit.counts_toward.credit_system", required=False)
+            require_number(self.credits, "credit.counts_toward.credits")
+        require_text(self.credit_system, "credit.counts_toward.credit_system", required=False)
 
     def to_element(self) -> dict[str, Any]:
         """``{"name", "id", "url", "credits", "credit_system"}``."""
-        return _drop_none(
+        return drop_none(
             {
                 "name": self.name,
                 "id": self.id,
@@ -377,18 +312,18 @@ class Credit:
 
     def __post_init__(self) -> None:
         if not isinstance(self.credit_bearing, bool):
-            raise _fail("credit.credit_bearing", "must be true or false")
-        _tuple_of(self.counts_toward, Qualification, "credit.counts_toward")
+            raise fail("credit.credit_bearing", "must be true or false")
+        require_tuple_of(self.counts_toward, Qualification, "credit.counts_toward")
         if self.credit_bearing and not self.counts_toward:
-            raise _fail(
+            raise fail(
                 "credit.counts_toward", "a credit-bearing micro-credential must name what it counts toward"
             )
         if not self.credit_bearing and self.counts_toward:
-            raise _fail("credit.counts_toward", "a non-credit-bearing micro-credential counts toward nothing")
+            raise fail("credit.counts_toward", "a non-credit-bearing micro-credential counts toward nothing")
 
     def to_element(self) -> dict[str, Any]:
         """``{"credit_bearing", "counts_toward"}``."""
-        return _drop_none(
+        return drop_none(
             {
                 "credit_bearing": self.credit_bearing,
                 "counts_toward": [q.to_element() for q in self.counts_toward],
@@ -406,18 +341,18 @@ class Supervision:
 
     def __post_init__(self) -> None:
         if self.type is None and self.identity_checked is None:
-            raise _fail("supervision", "state type, identity_checked, or both")
+            raise fail("supervision", "state type, identity_checked, or both")
         if self.type is not None:
-            _choice(self.type, SUPERVISION_TYPES, "supervision.type")
+            require_choice(self.type, SUPERVISION_TYPES, "supervision.type")
         if self.identity_checked is not None and not isinstance(self.identity_checked, bool):
-            raise _fail("supervision.identity_checked", "must be true or false")
+            raise fail("supervision.identity_checked", "must be true or false")
         if self.identity_checked and self.type is not None and "no identity verification" in self.type:
-            raise _fail("supervision.identity_checked", f"contradicts supervision type {self.type!r}")
-        _text(self.description, "supervision.description", required=False)
+            raise fail("supervision.identity_checked", f"contradicts supervision type {self.type!r}")
+        require_text(self.description, "supervision.description", required=False)
 
     def to_element(self) -> dict[str, Any]:
         """``{"type", "identity_checked", "description"}``."""
-        return _drop_none(
+        return drop_none(
             {"type": self.type, "identity_checked": self.identity_checked, "description": self.description}
         )
 
@@ -435,18 +370,18 @@ class GradeScale:
     id: str | None = None
 
     def __post_init__(self) -> None:
-        _text(self.name, "grade.name")
-        _vocab(self.type, RESULT_TYPES, "grade.type")
+        require_text(self.name, "grade.name")
+        require_vocab(self.type, RESULT_TYPES, "grade.type")
         for key, value in (("min", self.min), ("max", self.max), ("pass", self.pass_value)):
-            _text(value, f"grade.{key}", required=False)
-        _tuple_of(self.allowed, str, "grade.allowed")
-        _iri(self.id, "grade.id", required=False)
+            require_text(value, f"grade.{key}", required=False)
+        require_tuple_of(self.allowed, str, "grade.allowed")
+        require_iri(self.id, "grade.id", required=False)
         if self.allowed and self.pass_value is not None and self.pass_value not in self.allowed:
-            raise _fail("grade.pass", f"{self.pass_value!r} is not one of the allowed values")
+            raise fail("grade.pass", f"{self.pass_value!r} is not one of the allowed values")
 
     def to_element(self) -> dict[str, Any]:
         """``{"name", "type", "min", "max", "pass", "allowed"}`` (no ``id``: it is plumbing)."""
-        return _drop_none(
+        return drop_none(
             {
                 "name": self.name,
                 "type": self.type,
@@ -459,26 +394,6 @@ class GradeScale:
 
 
 @dataclass(frozen=True, slots=True)
-class Result:
-    """A learner's grade: its value, optionally on a grade scale."""
-
-    value: str
-    scale: GradeScale | None = None
-
-    def __post_init__(self) -> None:
-        _text(self.value, "grade.value")
-        if self.scale is not None:
-            if not isinstance(self.scale, GradeScale):
-                raise _fail("grade", "scale must be a GradeScale")
-            if self.scale.allowed and self.value not in self.scale.allowed:
-                raise _fail("grade.value", f"{self.value!r} is not one of {', '.join(self.scale.allowed)}")
-
-
-#: The grade element is an OB ``Result``.
-Grade = Result
-
-
-@dataclass(frozen=True, slots=True)
 class StackItem:
     """Another credential in a stack: its id and, for people, its name."""
 
@@ -486,12 +401,12 @@ class StackItem:
     name: str | None = None
 
     def __post_init__(self) -> None:
-        _iri(self.id, "stackability.id")
-        _text(self.name, "stackability.name", required=False)
+        require_iri(self.id, "stackability.id")
+        require_text(self.name, "stackability.name", required=False)
 
     def to_element(self) -> dict[str, Any]:
         """``{"id", "name"}``."""
-        return _drop_none({"id": self.id, "name": self.name})
+        return drop_none({"id": self.id, "name": self.name})
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,124 +417,19 @@ class Stackability:
     stacks_into: tuple[StackItem, ...] = ()
 
     def __post_init__(self) -> None:
-        _tuple_of(self.built_from, StackItem, "stackability.built_from")
-        _tuple_of(self.stacks_into, StackItem, "stackability.stacks_into")
+        require_tuple_of(self.built_from, StackItem, "stackability.built_from")
+        require_tuple_of(self.stacks_into, StackItem, "stackability.stacks_into")
         if not self.built_from and not self.stacks_into:
-            raise _fail("stackability", "state built_from, stacks_into, or both")
+            raise fail("stackability", "state built_from, stacks_into, or both")
 
     def to_element(self) -> dict[str, Any]:
         """``{"built_from": [...], "stacks_into": [...]}``."""
-        return _drop_none(
+        return drop_none(
             {
                 "built_from": [s.to_element() for s in self.built_from],
                 "stacks_into": [s.to_element() for s in self.stacks_into],
             }
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """Evidence of the learner's work (workplace learning, portfolio, RPL): an OB ``Evidence``."""
-
-    id: str | None = None
-    name: str | None = None
-    narrative: str | None = None
-    genre: str | None = None
-    description: str | None = None
-
-    def __post_init__(self) -> None:
-        _iri(self.id, "evidence.id", required=False)
-        for key in ("name", "narrative", "genre", "description"):
-            _text(getattr(self, key), f"evidence.{key}", required=False)
-        if self.id is None and self.narrative is None and self.description is None:
-            raise _fail("evidence", "needs an id (URL), a narrative or a description")
-
-    @classmethod
-    def parse(cls, value: str) -> Evidence:
-        """``URL`` or ``URL=NAME`` (as given on the command line)."""
-        url, _, name = value.partition("=")
-        return cls(id=url.strip(), name=name.strip() or None)
-
-    def to_element(self) -> dict[str, Any]:
-        """``{"id", "name", "narrative", "genre", "description"}``."""
-        return _drop_none(
-            {
-                "id": self.id,
-                "name": self.name,
-                "narrative": self.narrative,
-                "genre": self.genre,
-                "description": self.description,
-            }
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    """The learner: a DID/URI and/or a hashed identity (``IdentityObject``), optionally a display name."""
-
-    id: str | None = None
-    identity_hash: str | None = None
-    identity_type: str = "emailAddress"
-    salt: str | None = None
-    name: str | None = None
-
-    def __post_init__(self) -> None:
-        _iri(self.id, "learner.id", required=False)
-        if self.id is None and self.identity_hash is None:
-            raise _fail("learner", "needs a DID/URI or a hashed identity")
-        if self.identity_hash is not None:
-            _text(self.identity_hash, "learner.identity_hash")
-            if not _HASH.match(self.identity_hash):
-                raise _fail("learner.identity_hash", "must be sha256$<64 hex digits>")
-            _text(self.salt, "learner.salt", required=False)
-        _vocab(self.identity_type, IDENTIFIER_TYPES, "learner.identity_type")
-        _text(self.name, "learner.name", required=False)
-
-    @staticmethod
-    def hash_identity(value: str, salt: str) -> str:
-        """``sha256$`` + hex SHA-256 of ``value`` followed by ``salt`` (Open Badges IdentityObject)."""
-        return "sha256$" + hashlib.sha256((value + salt).encode("utf-8")).hexdigest()
-
-    @classmethod
-    def parse(cls, value: str, name: str | None = None, *, salt: str | None = None) -> Recipient:
-        """A DID/URI as-is, or an email (``mailto:`` optional) stored only as a salted hash.
-
-        ``salt`` defaults to 16 random bytes (hex); pass one to make the hash reproducible.
-        """
-        _text(value, "learner")
-        text = value.strip()
-        email = text[len("mailto:") :] if text.lower().startswith("mailto:") else text
-        if "@" in email and _EMAIL.match(email) and ":" not in email:
-            salt = secrets.token_hex(16) if salt is None else salt
-            _text(salt, "learner.salt")
-            return cls(identity_hash=cls.hash_identity(email.lower(), salt), salt=salt, name=name)
-        if not _IRI.match(text):
-            raise _fail("learner", f"{value!r} is neither an email address nor an absolute URI/DID")
-        return cls(id=text, name=name)
-
-    def matches_email(self, email: str) -> bool:
-        """Whether ``email`` is the address hashed into this recipient."""
-        if self.identity_hash is None or self.salt is None:
-            return False
-        return secrets.compare_digest(
-            self.hash_identity(email.strip().lower(), self.salt), self.identity_hash
-        )
-
-    def to_element(self) -> dict[str, Any]:
-        """The ``learner`` element: ``{"id", "name", "identities": [...]}``."""
-        identities = []
-        if self.identity_hash is not None:
-            identities.append(
-                _drop_none(
-                    {
-                        "identity_type": self.identity_type,
-                        "identity_hash": self.identity_hash,
-                        "hashed": True,
-                        "salt": self.salt,
-                    }
-                )
-            )
-        return _drop_none({"id": self.id, "name": self.name, "identities": identities})
 
 
 @dataclass(frozen=True, slots=True)
@@ -648,16 +458,16 @@ class Achievement:
     extra: tuple[tuple[str, Any], ...] = field(default=())
 
     def __post_init__(self) -> None:
-        _iri(self.id, "id")
-        _text(self.title, "title")
-        _text(self.description, "description")
-        _text(self.criteria, "criteria", required=False)
-        _iri(self.image, "image", required=False)
-        _vocab(self.achievement_type, ACHIEVEMENT_TYPES, "achievement_type")
-        _text(self.language, "language", required=False)
+        require_iri(self.id, "id")
+        require_text(self.title, "title")
+        require_text(self.description, "description")
+        require_text(self.criteria, "criteria", required=False)
+        require_iri(self.image, "image", required=False)
+        require_vocab(self.achievement_type, ACHIEVEMENT_TYPES, "achievement_type")
+        require_text(self.language, "language", required=False)
         if self.language is not None and not re.match(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$", self.language):
-            raise _fail("language", f"{self.language!r} is not a BCP 47 language tag (e.g. en, nl-NL)")
-        _tuple_of(self.learning_outcomes, LearningOutcome, "learning_outcomes")
+            raise fail("language", f"{self.language!r} is not a BCP 47 language tag (e.g. en, nl-NL)")
+        require_tuple_of(self.learning_outcomes, LearningOutcome, "learning_outcomes")
         for name, kind in (
             ("workload", Workload),
             ("level", Level),
@@ -671,17 +481,17 @@ class Achievement:
         ):
             value = getattr(self, name)
             if value is not None and not isinstance(value, kind):
-                raise _fail(name, f"must be a {kind.__name__}, not {type(value).__name__}")
-        _tuple_of(self.prerequisites, str, "prerequisites")
+                raise fail(name, f"must be a {kind.__name__}, not {type(value).__name__}")
+        require_tuple_of(self.prerequisites, str, "prerequisites")
         for i, text in enumerate(self.prerequisites):
-            _text(text, f"prerequisites[{i}]")
+            require_text(text, f"prerequisites[{i}]")
         if self.expires is not None:
-            _aware(self.expires, "expires")
-        _tuple_of(self.extra, tuple, "extra")
+            require_aware(self.expires, "expires")
+        require_tuple_of(self.extra, tuple, "extra")
 
     def elements(self) -> dict[str, Any]:
         """The elements this achievement states, in their JSON form (absent ones left out)."""
-        return _drop_none(
+        return drop_none(
             {
                 "title": self.title,
                 "learning_outcomes": [o.to_element() for o in self.learning_outcomes],
