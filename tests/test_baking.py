@@ -13,16 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from microcred.badge_image import default_badge_svg, default_badge_svg_for_credential
-from microcred.baking import (
+from microcred.baking.badge import default_badge_svg, default_badge_svg_for_credential
+from microcred.baking.bake import bake, unbake
+from microcred.baking.payload import (
     MAX_CREDENTIAL_BYTES,
     MAX_IMAGE_BYTES,
     OB3_SVG_NS,
     PNG_KEYWORD,
     Unbaked,
-    bake,
     detect_image_kind,
-    unbake,
 )
 from microcred.errors import BakingError, DefinitionError, MicrocredError
 

@@ -12,7 +12,7 @@ import png
 import pytest
 from click.testing import CliRunner, Result
 
-from microcred.baking import unbake
+from microcred.baking.bake import unbake
 from microcred.cli import main
 
 SIG = b"\x89PNG\r\n\x1a\n"

@@ -223,7 +223,7 @@ def test_issue_with_a_public_only_key_is_refused(tmp_path):
 
 
 def test_issue_bake_writes_a_verifiable_image(tmp_path, key_file):
-    from microcred.badge_image import default_badge_svg
+    from microcred.baking.badge import default_badge_svg
 
     image = tmp_path / "badge.svg"
     image.write_text(default_badge_svg("Applied ML"))

@@ -642,7 +642,7 @@ def test_jwt_format(tmp_path: Path, issuer) -> None:
 
 @pytest.mark.parametrize("fmt", ["di", "jwt"])
 def test_bake_default_badge(tmp_path: Path, issuer, fmt: str) -> None:
-    from microcred.baking import unbake
+    from microcred.baking.bake import unbake
 
     _, _, definition, key = issuer
     path = write_cohort(tmp_path / "c.csv", 2)
@@ -664,7 +664,7 @@ def test_bake_default_badge(tmp_path: Path, issuer, fmt: str) -> None:
 def test_bake_png(tmp_path: Path, issuer) -> None:
     import png  # pypng: a real decoder
 
-    from microcred.baking import unbake
+    from microcred.baking.bake import unbake
 
     buffer = io.BytesIO()
     png.Writer(4, 4, greyscale=True).write(buffer, [[0, 64, 128, 255]] * 4)
@@ -998,7 +998,7 @@ def test_names_in_any_script_round_trip(
 def test_cli_verify_accepts_a_cohort_folder_as_it_is(tmp_path: Path, issuer) -> None:
     """The output folder holds only credentials (and images) at its top: an employer or registrar can
     point ``microcred verify`` at it."""
-    from microcred.baking import unbake
+    from microcred.baking.bake import unbake
 
     definition_path, key_path, _, _ = issuer
     path = write_cohort(tmp_path / "c.csv", 3)
@@ -1026,7 +1026,7 @@ def test_cli_verify_accepts_a_cohort_folder_as_it_is(tmp_path: Path, issuer) -> 
 
 
 def _svg_badge(folder: Path) -> Path:
-    from microcred.badge_image import default_badge_svg
+    from microcred.baking.badge import default_badge_svg
 
     badge = folder / "badge.svg"
     badge.write_text(default_badge_svg("Data Literacy"), encoding="utf-8")

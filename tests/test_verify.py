@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from microcred.badge_image import default_badge_svg
-from microcred.baking import bake
+from microcred.baking.badge import default_badge_svg
+from microcred.baking.bake import bake
 from microcred.credential.builder import build_credential
 from microcred.errors import InputError
 from microcred.fetch import offline_fetch

@@ -8,8 +8,9 @@ cryptosuites) for experts.
 
 from __future__ import annotations
 
-from .badge_image import default_badge_svg
-from .baking import Unbaked, bake, unbake
+from .baking.badge import default_badge_svg
+from .baking.bake import bake, unbake
+from .baking.payload import Unbaked
 from .cohort.rows import CohortRow, CohortRowError, read_cohort, scan_cohort
 from .cohort.run import issue_many
 from .cohort.summary import CohortInterrupted, CohortSummary

@@ -10,8 +10,9 @@ from typing import Any
 import click
 
 from .._files import write_atomic
-from ..badge_image import default_badge_svg_for_credential
-from ..baking import MAX_CREDENTIAL_BYTES, MAX_IMAGE_BYTES, Unbaked, bake, detect_image_kind, unbake
+from ..baking.badge import default_badge_svg_for_credential
+from ..baking.bake import bake, unbake
+from ..baking.payload import MAX_CREDENTIAL_BYTES, MAX_IMAGE_BYTES, Unbaked, detect_image_kind
 from ..errors import BakingError
 from . import fail
 

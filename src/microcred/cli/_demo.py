@@ -28,8 +28,8 @@ def run_demo(
     *, keep: Path | None = None, echo: Callable[[str], None] = print, now: datetime | None = None
 ) -> bool:
     """Run the demo in a temp folder (or ``keep``); True when every step behaved as it should."""
-    from ..badge_image import default_badge_svg
-    from ..baking import bake, unbake
+    from ..baking.badge import default_badge_svg
+    from ..baking.bake import bake, unbake
     from ..fetch import offline_fetch
     from ..issuing import issue
     from ..keys.files import save_key

@@ -411,7 +411,7 @@ def issue_cmd(
             ledger.close()
     text = issued.serialize()
     if bake_path:
-        from ..baking import bake
+        from ..baking.bake import bake
 
         image = Path(bake_path).read_bytes()
         baked = bake(image, issued.jwt if issued.jwt else dict(issued.credential))

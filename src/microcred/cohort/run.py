@@ -384,7 +384,7 @@ class _Run:
 def _resolve_bake(bake: bytes | Literal["default"] | None, definition: Any) -> bytes | None:
     if bake != "default":
         return bake
-    from ..badge_image import default_badge_svg
+    from ..baking.badge import default_badge_svg
 
     return default_badge_svg(definition.achievement.title, issuer_name=definition.issuer.name).encode("utf-8")
 

@@ -143,7 +143,7 @@ class Signed:
 
 
 def bake_into(image: bytes, data: bytes, fmt: str) -> bytes:
-    from ..baking import bake
+    from ..baking.bake import bake
 
     text = data.decode("utf-8")
     return bake(image, text.strip() if fmt == "jwt" else json.loads(text))

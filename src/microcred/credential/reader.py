@@ -65,7 +65,7 @@ def _from_bytes(data: bytes, name: str) -> ReadCredential:
 
 
 def _from_image(data: bytes, name: str, kind: Literal["png", "svg"]) -> ReadCredential:
-    from ..baking import unbake
+    from ..baking.bake import unbake
     from ..errors import BakingError
 
     try:

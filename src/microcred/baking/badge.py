@@ -18,7 +18,7 @@ import re
 import unicodedata
 from typing import Any
 
-from .errors import DefinitionError
+from ..errors import DefinitionError
 
 __all__ = ["default_badge_svg", "default_badge_svg_for_credential"]
 
