@@ -67,7 +67,7 @@ from microcred.model.learner import Result  # noqa: E402
 from microcred.status.publishing import sign_status_list_credential  # noqa: E402
 from microcred.suites import data_integrity, sign_proof, verify_proof  # noqa: E402
 from microcred.suites.jwt import sign_jwt, verify_jwt  # noqa: E402
-from microcred.verify import verify  # noqa: E402
+from microcred.verifying.verify import verify  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "university-data-science.toml"
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)

@@ -340,7 +340,7 @@ def mc_verify_proof(document: Mapping[str, Any]) -> Any:
 def mc_verify(source: Mapping[str, Any] | str, resources: Mapping[str, Any] | None = None) -> Any:
     """microcred's verify() at :data:`NOW`; ``resources`` (URL -> JSON) answer its fetches."""
     from microcred.fetch import offline_fetch
-    from microcred.verify import verify
+    from microcred.verifying.verify import verify
 
     fetch_resources = {url: json.dumps(doc).encode() for url, doc in (resources or {}).items()}
     return verify(

@@ -20,9 +20,9 @@ from microcred.fetch import offline_fetch
 from microcred.issuing import issue, sign
 from microcred.keys.material import generate_key
 from microcred.model.definition import load_definition
-from microcred.report import REQUIRED_CHECKS
 from microcred.suites import sign_proof
-from microcred.verify import verify
+from microcred.verifying.report import REQUIRED_CHECKS
+from microcred.verifying.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "university-data-science.toml"

@@ -14,7 +14,7 @@ from microcred.fetch import offline_fetch
 from microcred.issuing import issue
 from microcred.keys.material import generate_key
 from microcred.model.definition import load_definition
-from microcred.verify import verify
+from microcred.verifying.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

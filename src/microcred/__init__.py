@@ -59,9 +59,9 @@ from .model.elements import (
     Workload,
 )
 from .model.learner import Evidence, Recipient, Result
-from .report import Check, VerificationReport
 from .status.publishing import PublishedList, signed_status_lists
-from .verify import verify, verify_many
+from .verifying.report import Check, VerificationReport
+from .verifying.verify import verify, verify_many
 
 __version__ = "0.1.0"
 

@@ -55,12 +55,12 @@ def write_cohort(path: Path, n: int, *, start: int = 0, grades: bool = True) -> 
 
 
 def check_credential(path: Path) -> tuple[bool, str]:
-    """Verify one issued credential file offline: microcred.verify.verify, status allowed unchecked.
+    """Verify one issued credential file offline: microcred.verify, status allowed unchecked.
 
     Returns (verified, a short reason listing the failed checks).
     """
     from microcred.fetch import offline_fetch
-    from microcred.verify import verify
+    from microcred.verifying.verify import verify
 
     report = verify(path, fetch=offline_fetch(), allow_unchecked_status=True)
     failed = [f"{c.id}: {c.message}" for c in report.checks if c.status == "failed"]

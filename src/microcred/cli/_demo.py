@@ -37,7 +37,7 @@ def run_demo(
     from ..ledger.protocol import Ledger
     from ..model.definition import load_definition
     from ..model.learner import Recipient, Result
-    from ..verify import verify
+    from ..verifying.verify import verify
 
     now = now or _time.now().replace(microsecond=0)
     folder = Path(tempfile.mkdtemp(prefix="microcred-demo-")) if keep is None else keep

@@ -112,7 +112,7 @@ def verify_cmd(
     """
     from ..fetch import Fetcher
     from ..keys.files import load_key
-    from ..verify import verify
+    from ..verifying.verify import verify
 
     fetcher = Fetcher(resources=_parse_resources(resources), allow_network=not offline)
     trusted = [load_key(Path(p)).public() for p in trust_keys]

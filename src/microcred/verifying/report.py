@@ -94,7 +94,7 @@ class VerificationReport:
 
     def to_text(self) -> str:
         """The report for a person: the verdict first, then what was learned, then each check."""
-        from .credential.inspection import elements_text
+        from ..credential.inspection import elements_text
 
         lines = []
         if self.verified:

@@ -1,0 +1,249 @@
+"""The checks of :func:`~microcred.verifying.verify.verify`, one function each: every one returns a
+named :class:`~microcred.verifying.report.Check`, and one that cannot run fails (closed)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from .. import _time
+from ..errors import CanonicalizationError, JsonLdError, MicrocredError, SchemaValidationError
+from ..jsonld.loader import DocumentLoader
+from .report import Check
+
+_V1 = "https://www.w3.org/2018/credentials/v1"
+_V2 = "https://www.w3.org/ns/credentials/v2"
+_OB_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/"
+_CONFIRMED_BINDINGS = {
+    "did:key": "the key is its own did:key identifier",
+    "did:web": "the issuer's did:web DID document lists the key",
+    "published": "the issuer's published profile / key document lists the key",
+    "trusted": "the caller explicitly trusted this key",
+}
+
+
+def types_of(credential: Mapping[str, Any]) -> list[str]:
+    """The credential's ``type`` values that are strings (a lone string counts as one)."""
+    value = credential.get("type")
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return [t for t in values if isinstance(t, str)]
+
+
+def is_v1(credential: Mapping[str, Any]) -> bool:
+    ctx = credential.get("@context")
+    first = ctx[0] if isinstance(ctx, list) and ctx else ctx
+    return first == _V1
+
+
+def as_v2_for_schema(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """A VCDM 2.0 view of a VCDM 1.1 credential, for the (2.0-only) 1EdTech JSON Schema."""
+    view = dict(credential)
+    ctx = list(view.get("@context") or [])
+    view["@context"] = [
+        _V2 if c == _V1 else c for c in ctx if c != "https://w3id.org/security/data-integrity/v1"
+    ]
+    if "issuanceDate" in view:
+        view.setdefault("validFrom", view.pop("issuanceDate"))
+    if "expirationDate" in view:
+        view.setdefault("validUntil", view.pop("expirationDate"))
+    view.pop("issued", None)
+    return view
+
+
+# --------------------------------------------------------------------------------------------- checks
+
+
+def check_context(credential: Mapping[str, Any], loader: DocumentLoader) -> Check:
+    from ..jsonld.canonical import check_safe_mode
+
+    ctx = credential.get("@context")
+    if not isinstance(ctx, list) or not ctx:
+        return Check("context", "failed", "@context must be a non-empty list")
+    if ctx[0] not in (_V1, _V2):
+        return Check("context", "failed", f"the first @context must be {_V2} (or {_V1}), not {ctx[0]!r}")
+    needs_ob = {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"} & set(
+        types_of(credential)
+    )
+    if needs_ob and not any(isinstance(c, str) and c.startswith(_OB_PREFIX) for c in ctx):
+        return Check("context", "failed", "no Open Badges 3.0 context in @context")
+    document = {k: v for k, v in credential.items() if k != "proof"}
+    try:
+        check_safe_mode(document, loader=loader)
+    except (JsonLdError, CanonicalizationError) as exc:
+        return Check("context", "failed", str(exc), {"code": exc.code, "path": exc.path})
+    return Check("context", "passed", "every term is defined by a known context (JSON-LD safe mode, offline)")
+
+
+def check_schema(credential: Mapping[str, Any]) -> Check:
+    from ..credential.schema import schema_errors
+
+    view = as_v2_for_schema(credential) if is_v1(credential) else dict(credential)
+    try:
+        issues = schema_errors(view)
+    except SchemaValidationError as exc:
+        return Check("schema", "failed", str(exc))
+    if issues:
+        first = issues[0]
+        return Check(
+            "schema",
+            "failed",
+            f"{len(issues)} schema error(s); first at {first.path or '(root)'}: {first.message}",
+            {"errors": [{"path": i.path, "message": i.message, "schema": i.schema} for i in issues[:50]]},
+        )
+    note = " (VCDM 1.1 shape, checked as its VCDM 2.0 equivalent)" if is_v1(credential) else ""
+    return Check("schema", "passed", "valid against the 1EdTech Open Badges 3.0 JSON Schema" + note)
+
+
+def check_issuer_key(key: Any, issuer: str | None) -> Check:
+    if key is None:
+        return Check("issuer_key", "failed", "no key was resolved, so the issuer cannot be bound to it")
+    details = {"verification_method": key.key_id, "controller": key.controller, "binding": key.binding}
+    if issuer is None:
+        return Check("issuer_key", "failed", "the credential names no issuer id", details)
+    if key.controller != issuer:
+        return Check(
+            "issuer_key",
+            "failed",
+            f"the signing key belongs to {key.controller!r}, not to the issuer {issuer!r}",
+            details,
+        )
+    if key.binding in _CONFIRMED_BINDINGS:
+        return Check(
+            "issuer_key",
+            "passed",
+            f"key controlled by the issuer: {_CONFIRMED_BINDINGS[key.binding]}",
+            details,
+        )
+    return Check(
+        "issuer_key",
+        "failed",
+        "the signature checks out, but the key only names itself (a '#z6Mk…' fragment) and the issuer's "
+        "published profile or DID document was not available to confirm it lists this key; give it with "
+        "--resource URL=FILE or trust the key explicitly",
+        details,
+    )
+
+
+def check_validity(credential: Mapping[str, Any], now: datetime) -> Check:
+    start_key = "validFrom" if "validFrom" in credential else "issuanceDate"
+    end_key = "validUntil" if "validUntil" in credential else "expirationDate"
+    start_raw, end_raw = credential.get(start_key), credential.get(end_key)
+    start, end = _time.parse_or_none(start_raw), _time.parse_or_none(end_raw)
+    details = {"now": now.isoformat(), start_key: start_raw, end_key: end_raw}
+    if start_raw is None:
+        return Check("validity", "failed", "the credential states no validFrom / issuanceDate", details)
+    if start is None:
+        return Check("validity", "failed", f"{start_key} {start_raw!r} is not a valid date-time", details)
+    if end_raw is not None and end is None:
+        return Check("validity", "failed", f"{end_key} {end_raw!r} is not a valid date-time", details)
+    if now < start:
+        return Check(
+            "validity",
+            "failed",
+            f"not yet valid: valid from {start_raw}",
+            {**details, "reason": "not_yet_valid"},
+        )
+    if end is not None and now >= end:
+        return Check(
+            "validity", "failed", f"expired: valid until {end_raw}", {**details, "reason": "expired"}
+        )
+    until = f" until {end_raw}" if end_raw else " with no expiry"
+    return Check("validity", "passed", f"valid from {start_raw}{until}", details)
+
+
+def check_recipient(credential: Mapping[str, Any], recipient: str) -> Check:
+    subject = credential.get("credentialSubject")
+    subjects = subject if isinstance(subject, list) else [subject]
+    wanted = recipient.strip()
+    for subj in subjects:
+        if not isinstance(subj, Mapping):
+            continue
+        if subj.get("id") == wanted:
+            return Check("recipient", "passed", f"credentialSubject.id is {wanted}")
+        for ident in subj.get("identifier") or []:
+            if not isinstance(ident, Mapping):
+                continue
+            value = ident.get("identityHash")
+            salt = ident.get("salt") or ""
+            candidates = {wanted, wanted.lower()} if ident.get("identityType") == "emailAddress" else {wanted}
+            if ident.get("hashed") and isinstance(value, str) and value.startswith("sha256$"):
+                for cand in candidates:
+                    if hashlib.sha256((cand + salt).encode()).hexdigest() == value[7:].lower():
+                        return Check(
+                            "recipient", "passed", f"hashed {ident.get('identityType')} matches {wanted}"
+                        )
+            elif not ident.get("hashed") and value in candidates:
+                return Check("recipient", "passed", f"{ident.get('identityType')} matches {wanted}")
+    return Check("recipient", "failed", f"the credential was not issued to {wanted}")
+
+
+# --------------------------------------------------------------------------------------------- verify
+
+
+def check_jwt_proof(result: Any) -> tuple[Check, Any]:
+    header = result.header or {}
+    details = {"alg": header.get("alg"), "kid": header.get("kid")}
+    if result.verified:
+        return Check("proof", "passed", f"VC-JWT signature valid ({header.get('alg')})", details), result.key
+    return Check("proof", "failed", result.reason, details), result.key
+
+
+def check_di_proof(
+    credential: Mapping[str, Any], resolve: Callable[[str], Any], loader: DocumentLoader
+) -> tuple[Check, Any]:
+    """The proof check and the key it resolved (None when none was)."""
+    from ..suites import verify_proof
+
+    if "proof" not in credential:
+        return Check("proof", "failed", "the credential carries no proof (it is unsigned)"), None
+    try:
+        result = verify_proof(dict(credential), resolve=resolve, loader=loader)
+    except MicrocredError as exc:
+        return Check("proof", "failed", str(exc), {"code": exc.code}), None
+    details = {"cryptosuite": result.cryptosuite, "verification_method": result.verification_method}
+    if result.verified:
+        return Check("proof", "passed", f"{result.cryptosuite} signature valid", details), result.key
+    return Check("proof", "failed", result.reason, details), result.key
+
+
+def check_credential_status(
+    credential: Mapping[str, Any],
+    *,
+    fetch: Callable[[str], bytes],
+    loader: DocumentLoader,
+    now: datetime,
+    trusted: Mapping[str, Any],
+    allow_unchecked: bool,
+) -> Check:
+    if not credential.get("credentialStatus"):
+        return Check(
+            "status",
+            "passed",
+            "no status entry: this credential cannot be revoked or suspended",
+            {"outcome": "no_status"},
+        )
+    from ..status.checking import check_status, list_verifier
+
+    verify_list = list_verifier(fetch=fetch, trusted_keys=trusted or None, loader=loader)
+    result = check_status(dict(credential), fetch=fetch, verify_list=verify_list, now=now)
+    outcome, reason = result.outcome, result.reason
+    details: dict[str, Any] = {"outcome": outcome, "entries": result.details}
+    if outcome in ("valid", "no_status"):
+        return Check(
+            "status",
+            "passed",
+            f"not revoked or suspended ({reason})" if reason else "not revoked or suspended",
+            details,
+        )
+    if outcome in ("revoked", "suspended"):
+        return Check(
+            "status",
+            "failed",
+            f"{outcome.upper()} by the issuer ({reason})" if reason else outcome.upper(),
+            details,
+        )
+    if allow_unchecked:
+        return Check("status", "warning", f"status could not be checked: {reason}", details)
+    return Check("status", "failed", f"status could not be checked: {reason}", details)
