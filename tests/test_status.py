@@ -542,6 +542,10 @@ def test_signed_status_list_verifies_and_reads(algorithm):
     other = _signed_list(generate_key("Ed25519"), bits_from_indexes([], MIN_LIST_BITS))
     outcome = check_status(cred, fetch=served({LIST_URL: other}), verify_list=verifier, now=NOW)
     assert outcome.status == "could_not_check" and "not by the credential's issuer" in outcome.reason
+    # a list signed with a cryptosuite outside the verifier's allow-list is not trusted
+    strict = list_verifier(fetch=offline_fetch({}), cryptosuites=["eddsa-jcs-2022"])
+    outcome = check_status(cred, fetch=served({LIST_URL: signed}), verify_list=strict, now=NOW)
+    assert outcome.status == "could_not_check" and "not among the accepted cryptosuites" in outcome.reason
 
 
 def test_1edtech_signed_testlist_verifies_but_its_key_is_only_self_named():

@@ -15,7 +15,7 @@ import pytest
 from microcred.baking.badge import default_badge_svg
 from microcred.baking.bake import bake
 from microcred.credential.builder import build_credential
-from microcred.errors import InputError
+from microcred.errors import InputError, MicrocredError
 from microcred.fetch import offline_fetch
 from microcred.issuing import issue, sign
 from microcred.keys.material import generate_key
@@ -96,6 +96,22 @@ def test_jwt_with_other_algorithms_verifies_when_the_key_is_published(definition
     report = run(issued.jwt, fetch=offline_fetch({"https://issuer.example/.well-known/did.json": doc}))
     assert report.verified, report.to_text()
     assert report.check("issuer_key").details["binding"] == "did:web"
+
+
+def test_allow_lists_of_cryptosuites_and_jwt_algorithms(definition, signed, token):
+    assert run(signed, cryptosuites=["eddsa-rdfc-2022"]).verified
+    refused = run(signed, cryptosuites=["ecdsa-rdfc-2019", "eddsa-jcs-2022"])
+    assert not refused.verified and status_of(refused, "proof") == "failed"
+    assert "not among the accepted cryptosuites" in refused.check("proof").message
+    assert run(token, jwt_algorithms=["EdDSA"]).verified
+    refused = run(token, jwt_algorithms=["ES256", "RS256"])
+    assert (
+        status_of(refused, "proof") == "failed" and "not among the accepted" in refused.check("proof").message
+    )
+    assert run(token, cryptosuites=[]).verified  # a JWT does not use a Data Integrity cryptosuite
+    for bad in ({"cryptosuites": ["eddsa-rdfc-2023"]}, {"jwt_algorithms": ["HS256"]}, {"cryptosuites": "x"}):
+        with pytest.raises(MicrocredError):
+            run(signed, **bad)
 
 
 def test_recipient_check_matches_the_hashed_email_and_rejects_another(signed):

@@ -17,6 +17,9 @@ __all__ = ["MAX_INPUT_BYTES", "ReadCredential", "read_credential"]
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 
 Kind = Literal["json", "jwt", "png", "svg"]
+#: What can be read as a credential: a parsed JSON object, bytes (a file's content), a path, or a
+#: ``str`` that is an https URL, JSON text, a compact JWT or a file path.
+Source = Mapping[str, Any] | str | bytes | os.PathLike[str]
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def _from_image(data: bytes, name: str, kind: Literal["png", "svg"]) -> ReadCred
 
 
 def read_credential(
-    source: Mapping[str, Any] | str | bytes | os.PathLike[str],
+    source: Source,
     *,
     fetch: Callable[[str], bytes] | None = None,
     name: str | None = None,

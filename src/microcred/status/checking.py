@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -44,12 +44,14 @@ def list_verifier(
     trusted_keys: Mapping[str, IssuerKey] | None = None,
     loader: DocumentLoader | None = None,
     allow_self_named: bool = False,
+    cryptosuites: Collection[str] | None = None,
 ) -> ListVerifier:
     """A :data:`ListVerifier` over the Data Integrity suites: the list credential's proof must verify
     with a key resolved through ``fetch`` (did:key, did:web, https); returns that key's controller.
 
     A key only named by its own fragment (``<issuer URL>#z6Mk…``, not listed by the issuer) proves
-    nothing about who signed, so it is refused unless ``allow_self_named``.
+    nothing about who signed, so it is refused unless ``allow_self_named``. ``cryptosuites`` is an
+    allow-list (default: every suite :func:`~microcred.suites.verify_proof` checks).
     """
     from ..suites import verify_proof  # the sharp layer, loaded on first use
 
@@ -57,7 +59,7 @@ def list_verifier(
         return resolve_verification_method(vm_id, fetch=fetch, trusted_keys=trusted_keys)
 
     def verify(document: Mapping[str, Any]) -> str:
-        result = verify_proof(dict(document), resolve=resolve, loader=loader)
+        result = verify_proof(dict(document), resolve=resolve, loader=loader, cryptosuites=cryptosuites)
         if not result.verified or result.key is None:
             raise ProofError(result.reason or "the proof does not verify", code="proof.failed")
         if not result.key.confirmed and not allow_self_named:

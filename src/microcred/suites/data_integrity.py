@@ -9,7 +9,7 @@ RDFC suites canonicalize through :func:`microcred.jsonld.canonical.canonicalize`
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal
@@ -258,6 +258,24 @@ def sign_proof(
     return signed
 
 
+def check_cryptosuites(cryptosuites: Collection[str] | None) -> frozenset[str] | None:
+    """An allow-list of cryptosuites, checked: each must be one :func:`verify_proof` knows."""
+    if cryptosuites is None:
+        return None
+    if isinstance(cryptosuites, str):
+        raise ProofError(
+            "cryptosuites must be a collection of names, not one string", code="usage.cryptosuites"
+        )
+    unknown = sorted(set(cryptosuites) - set(VERIFYING_CRYPTOSUITES))
+    if unknown:
+        raise ProofError(
+            f"unknown cryptosuite {unknown[0]!r} in the allow-list "
+            f"(known: {', '.join(VERIFYING_CRYPTOSUITES)})",
+            code="usage.cryptosuites",
+        )
+    return frozenset(cryptosuites)
+
+
 def _verify_one(
     document: Mapping[str, Any],
     proof: Any,
@@ -265,6 +283,7 @@ def _verify_one(
     resolve: Resolve,
     loader: DocumentLoader | None,
     expected_purpose: str,
+    cryptosuites: Collection[str] | None,
 ) -> ProofResult:
     if not isinstance(proof, Mapping):
         raise ProofError("a proof must be a JSON object", path="proof")
@@ -274,6 +293,10 @@ def _verify_one(
         vm = vm.get("id")
     vm_text = vm if isinstance(vm, str) else None
     if suite is None:
+        return ProofResult(False, name, vm_text, None, why, supported=False)
+    if cryptosuites is not None and suite.name not in cryptosuites:
+        accepted = ", ".join(sorted(cryptosuites)) or "none"
+        why = f"{suite.name} is not among the accepted cryptosuites ({accepted})"
         return ProofResult(False, name, vm_text, None, why, supported=False)
     if not vm_text:
         raise ProofError("the proof has no verificationMethod", path="proof.verificationMethod")
@@ -347,15 +370,21 @@ def verify_proofs(
     resolve: Resolve,
     loader: DocumentLoader | None = None,
     expected_purpose: str = "assertionMethod",
+    cryptosuites: Collection[str] | None = None,
 ) -> list[ProofResult]:
-    """One :class:`ProofResult` per proof in ``document`` (a single proof, a proof set or a chain)."""
+    """One :class:`ProofResult` per proof in ``document`` (a single proof, a proof set or a chain).
+
+    ``cryptosuites`` (default: every one in :data:`VERIFYING_CRYPTOSUITES`) is the allow-list: a proof
+    made with any other is treated as one this library does not know (``supported=False``).
+    """
+    accepted = check_cryptosuites(cryptosuites)
     if not isinstance(document, Mapping):
         raise ProofError("the document must be a JSON object")
     if "proof" not in document or document["proof"] in (None, [], {}):
         raise ProofError("the document has no proof", path="proof", code="proof.missing")
     raw = document["proof"]
     proofs = raw if isinstance(raw, list) else [raw]
-    return [_verify_one(document, p, proofs, resolve, loader, expected_purpose) for p in proofs]
+    return [_verify_one(document, p, proofs, resolve, loader, expected_purpose, accepted) for p in proofs]
 
 
 def verify_proof(
@@ -364,16 +393,20 @@ def verify_proof(
     resolve: Resolve,
     loader: DocumentLoader | None = None,
     expected_purpose: str = "assertionMethod",
+    cryptosuites: Collection[str] | None = None,
 ) -> ProofResult:
     """Check the proof(s) of ``document``; for a proof set, one summary result.
 
     A set verifies when no supported proof fails and at least one verifies; the result returned is a
     verified proof whose key's controller is the issuer if there is one. Proof types this library
-    does not know are skipped. Raises :class:`ProofError` for a malformed proof, and lets
+    does not know, or that ``cryptosuites`` does not allow, are skipped. Raises :class:`ProofError`
+    for a malformed proof, and lets
     :class:`DidError` / :class:`FetchError` through when the key cannot be resolved; a term that
     no context defines gives ``verified=False``; an unknown context URL raises :class:`JsonLdError`.
     """
-    results = verify_proofs(document, resolve=resolve, loader=loader, expected_purpose=expected_purpose)
+    results = verify_proofs(
+        document, resolve=resolve, loader=loader, expected_purpose=expected_purpose, cryptosuites=cryptosuites
+    )
     if len(results) == 1:
         return results[0]
     failed = [r for r in results if r.supported and not r.verified]

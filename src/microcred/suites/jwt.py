@@ -12,7 +12,7 @@ extensions and any ``alg`` that does not match the key are refused with a reason
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -21,7 +21,7 @@ from .. import _time
 from .._fields import issuer_id as _issuer_id
 from .._fields import json_copy, subject_id
 from ..errors import DidError, FetchError, InputError, JwtError, KeyFormatError
-from ..keys.algorithms import jws_algorithm
+from ..keys.algorithms import SIGNING_DEFAULTS, jws_algorithm
 from ..keys.material import IssuerKey, ResolvedKey
 from ..keys.multibase import b64url_decode, b64url_encode
 from .signatures import sign_bytes, verify_bytes
@@ -30,6 +30,8 @@ __all__ = ["JWT_CLAIMS", "MAX_TOKEN_CHARS", "JwtParts", "JwtResult", "read_jwt",
 
 #: Registered JWT claims taken off the payload to get the bare credential back.
 JWT_CLAIMS: Final = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
+#: The JWS algorithms a VC-JWT is verified with (one per key type; see keys.algorithms).
+JWT_ALGORITHMS: Final = tuple(alg for alg, _ in SIGNING_DEFAULTS.values())
 #: Longest token read (a baked credential with an image stays far below this).
 MAX_TOKEN_CHARS: Final = 2_000_000
 
@@ -213,12 +215,32 @@ def _claims_problem(payload: Mapping[str, Any], credential: Mapping[str, Any]) -
     return None
 
 
-def verify_jwt(token: str, *, resolve: Callable[[str], ResolvedKey]) -> JwtResult:
+def check_algorithms(algorithms: Collection[str] | None) -> frozenset[str] | None:
+    """An allow-list of JWS algorithms, checked: each must be one :func:`verify_jwt` knows."""
+    if algorithms is None:
+        return None
+    if isinstance(algorithms, str):
+        raise JwtError("algorithms must be a collection of names, not a string", code="usage.algorithms")
+    unknown = sorted(set(algorithms) - set(JWT_ALGORITHMS))
+    if unknown:
+        raise JwtError(
+            f"unknown JWS algorithm {unknown[0]!r} in the allow-list (known: {', '.join(JWT_ALGORITHMS)})",
+            code="usage.algorithms",
+        )
+    return frozenset(algorithms)
+
+
+def verify_jwt(
+    token: str, *, resolve: Callable[[str], ResolvedKey], algorithms: Collection[str] | None = None
+) -> JwtResult:
     """Verify a VC-JWT: the key from ``kid`` (or a DID/URL ``iss``) decides the algorithm, never the header.
 
-    Never raises for a forged or mismatched token (``verified=False`` with a reason); a token that is not
-    a compact JWS at all raises :class:`InputError`. A key that cannot be resolved gives ``verified=False``.
+    ``algorithms`` (default: all of :data:`JWT_ALGORITHMS`) is the allow-list: a token whose key signs
+    with any other algorithm is refused. Never raises for a forged or mismatched token
+    (``verified=False`` with a reason); a token that is not a compact JWS at all raises
+    :class:`InputError`. A key that cannot be resolved gives ``verified=False``.
     """
+    accepted = check_algorithms(algorithms)
     parts = read_jwt(token)
     header, payload = parts.header, parts.payload
     credential = parts.credential
@@ -247,6 +269,8 @@ def verify_jwt(token: str, *, resolve: Callable[[str], ResolvedKey]) -> JwtResul
     expected = jws_algorithm(key.algorithm)
     if alg != expected:
         return no(f"JWT alg {alg} does not match the {key.algorithm} key {kid} (which signs {expected})", key)
+    if accepted is not None and alg not in accepted:
+        return no(f"JWT alg {alg} is not among the accepted algorithms ({', '.join(sorted(accepted))})", key)
     if not verify_bytes(key.public_key, key.algorithm, parts.signing_input, parts.signature):
         return no(f"JWT {alg} signature does not match (altered, or signed by another key)", key)
     problem = _claims_problem(payload, credential)

@@ -4,13 +4,20 @@ named :class:`~microcred.verifying.report.Check`, and one that cannot run fails 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from .. import _time
+from ..credential.schema import schema_errors
 from ..errors import CanonicalizationError, JsonLdError, MicrocredError, SchemaValidationError
+from ..fetch import Fetch
+from ..jsonld.canonical import check_safe_mode
 from ..jsonld.loader import DocumentLoader
+from ..keys.material import IssuerKey, ResolvedKey
+from ..status.checking import check_status, list_verifier
+from ..suites.data_integrity import Resolve, verify_proof
+from ..suites.jwt import JwtResult
 from .report import Check
 
 _V1 = "https://www.w3.org/2018/credentials/v1"
@@ -56,8 +63,6 @@ def as_v2_for_schema(credential: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def check_context(credential: Mapping[str, Any], loader: DocumentLoader) -> Check:
-    from ..jsonld.canonical import check_safe_mode
-
     ctx = credential.get("@context")
     if not isinstance(ctx, list) or not ctx:
         return Check("context", "failed", "@context must be a non-empty list")
@@ -77,8 +82,6 @@ def check_context(credential: Mapping[str, Any], loader: DocumentLoader) -> Chec
 
 
 def check_schema(credential: Mapping[str, Any]) -> Check:
-    from ..credential.schema import schema_errors
-
     view = as_v2_for_schema(credential) if is_v1(credential) else dict(credential)
     try:
         issues = schema_errors(view)
@@ -96,7 +99,8 @@ def check_schema(credential: Mapping[str, Any]) -> Check:
     return Check("schema", "passed", "valid against the 1EdTech Open Badges 3.0 JSON Schema" + note)
 
 
-def check_issuer_key(key: Any, issuer: str | None) -> Check:
+def check_issuer_key(key: ResolvedKey | None, issuer: str | None) -> Check:
+    """``issuer_key``: the signing key's controller is the issuer, and that binding is confirmed."""
     if key is None:
         return Check("issuer_key", "failed", "no key was resolved, so the issuer cannot be bound to it")
     details = {"verification_method": key.key_id, "controller": key.controller, "binding": key.binding}
@@ -182,7 +186,8 @@ def check_recipient(credential: Mapping[str, Any], recipient: str) -> Check:
 # --------------------------------------------------------------------------------------------- verify
 
 
-def check_jwt_proof(result: Any) -> tuple[Check, Any]:
+def check_jwt_proof(result: JwtResult) -> tuple[Check, ResolvedKey | None]:
+    """``proof`` for a VC-JWT (already verified by :func:`~microcred.suites.verify_jwt`), and its key."""
     header = result.header or {}
     details = {"alg": header.get("alg"), "kid": header.get("kid")}
     if result.verified:
@@ -191,15 +196,17 @@ def check_jwt_proof(result: Any) -> tuple[Check, Any]:
 
 
 def check_di_proof(
-    credential: Mapping[str, Any], resolve: Callable[[str], Any], loader: DocumentLoader
-) -> tuple[Check, Any]:
-    """The proof check and the key it resolved (None when none was)."""
-    from ..suites import verify_proof
-
+    credential: Mapping[str, Any],
+    resolve: Resolve,
+    loader: DocumentLoader,
+    *,
+    cryptosuites: frozenset[str] | None = None,
+) -> tuple[Check, ResolvedKey | None]:
+    """``proof`` for a Data Integrity proof (only ``cryptosuites`` when given), and the key it resolved."""
     if "proof" not in credential:
         return Check("proof", "failed", "the credential carries no proof (it is unsigned)"), None
     try:
-        result = verify_proof(dict(credential), resolve=resolve, loader=loader)
+        result = verify_proof(dict(credential), resolve=resolve, loader=loader, cryptosuites=cryptosuites)
     except MicrocredError as exc:
         return Check("proof", "failed", str(exc), {"code": exc.code}), None
     details = {"cryptosuite": result.cryptosuite, "verification_method": result.verification_method}
@@ -211,12 +218,14 @@ def check_di_proof(
 def check_credential_status(
     credential: Mapping[str, Any],
     *,
-    fetch: Callable[[str], bytes],
+    fetch: Fetch,
     loader: DocumentLoader,
     now: datetime,
-    trusted: Mapping[str, Any],
+    trusted: Mapping[str, IssuerKey],
     allow_unchecked: bool,
+    cryptosuites: frozenset[str] | None = None,
 ) -> Check:
+    """``status``: revoked, suspended, could-not-check (a failure unless ``allow_unchecked``) or fine."""
     if not credential.get("credentialStatus"):
         return Check(
             "status",
@@ -224,9 +233,9 @@ def check_credential_status(
             "no status entry: this credential cannot be revoked or suspended",
             {"outcome": "no_status"},
         )
-    from ..status.checking import check_status, list_verifier
-
-    verify_list = list_verifier(fetch=fetch, trusted_keys=trusted or None, loader=loader)
+    verify_list = list_verifier(
+        fetch=fetch, trusted_keys=trusted or None, loader=loader, cryptosuites=cryptosuites
+    )
     result = check_status(dict(credential), fetch=fetch, verify_list=verify_list, now=now)
     outcome, reason = result.outcome, result.reason
     details: dict[str, Any] = {"outcome": outcome, "entries": result.details}

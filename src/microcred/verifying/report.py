@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..credential.inspection import elements_text
+
 __all__ = ["CHECK_IDS", "REQUIRED_CHECKS", "Check", "CheckStatus", "VerificationReport"]
 
 CheckStatus = Literal["passed", "failed", "warning", "skipped"]
@@ -94,8 +96,6 @@ class VerificationReport:
 
     def to_text(self) -> str:
         """The report for a person: the verdict first, then what was learned, then each check."""
-        from ..credential.inspection import elements_text
-
         lines = []
         if self.verified:
             lines.append("✔ VERIFIED — this credential is authentic, unaltered and currently valid.")

@@ -1,22 +1,30 @@
-"""verify(): every check a credential must pass, named, failing closed.
+"""verify(): input → parse → checks → report; every check a credential must pass, named, failing closed.
 
-Two kinds of failure (DESIGN.md §4): when the input cannot be read as a credential at all, verify()
-raises :class:`~microcred.errors.InputError`; when it can be read but is bad, it returns a report whose
-checks say what failed. A check that could not run counts as failed (or, for status, as "could not
-check"), never as passed.
+Two kinds of failure: when the input cannot be read as a credential at all, verify() raises
+:class:`~microcred.errors.InputError`; when it can be read but is bad, it returns a report whose checks
+say what failed. A check that could not run counts as failed (or, for status, as "could not check"),
+never as passed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from .. import _time
-from .._fields import issuer_id as _issuer_id
+from .._fields import issuer_id
+from ..credential.inspection import credential_elements
+from ..credential.reader import Source, read_credential
 from ..errors import CanonicalizationError, MicrocredError
+from ..fetch import Fetch, Fetcher
+from ..jsonld.limits import check_limits
 from ..jsonld.loader import DocumentLoader, default_loader
+from ..keys.dids import resolve_verification_method
+from ..keys.material import IssuerKey, ResolvedKey
+from ..suites.data_integrity import check_cryptosuites
+from ..suites.jwt import JwtResult, check_algorithms, verify_jwt
 from .checks import (
     check_context,
     check_credential_status,
@@ -32,95 +40,88 @@ from .checks import (
 from .report import Check, VerificationReport
 
 
-def _read(
-    source: Any, fetch: Callable[[str], bytes], name: str | None
-) -> tuple[str, dict[str, Any] | None, str | None, str]:
-    from ..credential.reader import read_credential
+@dataclass(frozen=True)
+class _Options:
+    """What every check of one verify() call shares."""
 
-    read = read_credential(source, fetch=fetch, name=name)
-    return read.kind, read.credential, read.jwt, read.name
+    fetch: Fetch
+    loader: DocumentLoader
+    now: datetime
+    trusted: Mapping[str, IssuerKey]
+    cryptosuites: frozenset[str] | None
+    jwt_algorithms: frozenset[str] | None
+
+    def resolve(self, vm_id: str) -> ResolvedKey:
+        return resolve_verification_method(vm_id, fetch=self.fetch, trusted_keys=self.trusted or None)
 
 
 def verify(
-    source: Mapping[str, Any] | str | bytes | Path,
+    source: Source,
     *,
-    fetch: Callable[[str], bytes] | None = None,
+    fetch: Fetch | None = None,
     loader: DocumentLoader | None = None,
     now: datetime | None = None,
     recipient: str | None = None,
-    trusted_keys: Iterable[Any] | None = None,
+    trusted_keys: Iterable[IssuerKey] | None = None,
     allow_unchecked_status: bool = False,
     check_endorsements: bool = True,
+    cryptosuites: Collection[str] | None = None,
+    jwt_algorithms: Collection[str] | None = None,
     name: str | None = None,
 ) -> VerificationReport:
     """Verify a credential: a dict, JSON text, a compact JWT, a baked PNG/SVG (bytes), a file path, or a URL.
 
     ``fetch`` answers every URL verify needs (key documents, DID documents, status lists); the default
-    fetches HTTPS with a timeout and a size cap. ``trusted_keys`` (IssuerKey objects) are accepted as
-    bound to their controller. ``allow_unchecked_status`` turns a status that could not be checked from a
-    failure into a warning. ``name`` labels the input in the report.
-    Raises InputError when the input cannot be read as a credential at all.
+    fetches HTTPS with a timeout and a size cap. ``trusted_keys`` are accepted as bound to their
+    controller. ``allow_unchecked_status`` turns a status that could not be checked from a failure into
+    a warning. ``cryptosuites`` and ``jwt_algorithms`` are allow-lists (default: every Data Integrity
+    cryptosuite of :data:`microcred.suites.VERIFYING_CRYPTOSUITES`, every JWS algorithm microcred
+    signs with): a proof made otherwise fails the ``proof`` check; the cryptosuites apply to status
+    lists and endorsements too. ``name`` labels the input in the report. Raises
+    :class:`~microcred.errors.InputError` when the input cannot be read as a credential at all, and
+    :class:`~microcred.errors.MicrocredError` for an allow-list naming something unknown.
     """
-    from ..fetch import Fetcher
-
     fetch = fetch or Fetcher()
-    loader = loader or default_loader
-    now = _time.verification_clock(now)
-    trusted = {k.key_id: k for k in (trusted_keys or [])}
-    kind, credential, token, name = _read(source, fetch, name)
-    return _verify_read(
-        kind,
-        credential,
-        token,
-        name,
+    options = _Options(
         fetch=fetch,
-        loader=loader,
-        now=now,
+        loader=loader or default_loader,
+        now=_time.verification_clock(now),
+        trusted={k.key_id: k for k in (trusted_keys or [])},
+        cryptosuites=check_cryptosuites(cryptosuites),
+        jwt_algorithms=check_algorithms(jwt_algorithms),
+    )
+    read = read_credential(source, fetch=fetch, name=name)
+    return _verify_read(
+        read.credential,
+        read.jwt,
+        read.name,
+        options,
         recipient=recipient,
-        trusted=trusted,
         allow_unchecked_status=allow_unchecked_status,
         check_endorsements=check_endorsements,
     )
 
 
-def _resolver(fetch: Callable[[str], bytes], trusted: Mapping[str, Any]) -> Callable[[str], Any]:
-    from ..keys.dids import resolve_verification_method
-
-    def resolve(vm_id: str) -> Any:
-        return resolve_verification_method(vm_id, fetch=fetch, trusted_keys=trusted or None)
-
-    return resolve
-
-
 def _verify_read(
-    kind: str,
     credential: dict[str, Any] | None,
     token: str | None,
     name: str,
+    options: _Options,
     *,
-    fetch: Callable[[str], bytes],
-    loader: DocumentLoader,
-    now: datetime,
     recipient: str | None,
-    trusted: Mapping[str, Any],
     allow_unchecked_status: bool,
     check_endorsements: bool,
     depth: int = 0,
 ) -> VerificationReport:
     checks: list[Check] = []
-    resolve = _resolver(fetch, trusted)
     fmt = "vc-jwt" if token is not None else "data-integrity"
-    proof_result: Any = None
+    jwt_result: JwtResult | None = None
     if token is not None:
-        from ..suites.jwt import verify_jwt
-
-        proof_result = verify_jwt(token, resolve=resolve)
+        jwt_result = verify_jwt(token, resolve=options.resolve, algorithms=options.jwt_algorithms)
         if credential is None:
-            credential = proof_result.credential
+            credential = jwt_result.credential
     if not isinstance(credential, dict):
         raise MicrocredError("no credential could be read from the input", code="input.unreadable")
-    from ..jsonld.limits import check_limits
-
     try:
         check_limits(credential)
     except CanonicalizationError as exc:
@@ -138,37 +139,36 @@ def _verify_read(
                 f"{', '.join(t for t in types if t != 'VerifiableCredential')} ({shape}, {fmt})",
             )
         )
-    checks.append(check_context(credential, loader))
+    checks.append(check_context(credential, options.loader))
     checks.append(check_schema(credential))
 
-    issuer = _issuer_id(credential)
-    if token is not None:
-        proof_check, key = check_jwt_proof(proof_result)
+    if jwt_result is not None:
+        proof_check, key = check_jwt_proof(jwt_result)
     else:
-        proof_check, key = check_di_proof(credential, resolve, loader)
+        proof_check, key = check_di_proof(
+            credential, options.resolve, options.loader, cryptosuites=options.cryptosuites
+        )
     checks.append(proof_check)
-    checks.append(check_issuer_key(key, issuer))
-    checks.append(check_validity(credential, now))
+    checks.append(check_issuer_key(key, issuer_id(credential)))
+    checks.append(check_validity(credential, options.now))
     checks.append(
         check_credential_status(
             credential,
-            fetch=fetch,
-            loader=loader,
-            now=now,
-            trusted=trusted,
+            fetch=options.fetch,
+            loader=options.loader,
+            now=options.now,
+            trusted=options.trusted,
             allow_unchecked=allow_unchecked_status,
+            cryptosuites=options.cryptosuites,
         )
     )
     if recipient is not None:
         checks.append(check_recipient(credential, recipient))
     if check_endorsements and depth == 0:
-        checks.append(_check_endorsements(credential, fetch=fetch, loader=loader, now=now, trusted=trusted))
+        checks.append(_check_endorsements(credential, options))
 
-    elements = None
     try:
-        from ..credential.inspection import credential_elements
-
-        elements = credential_elements(credential)
+        elements: Mapping[str, Any] | None = credential_elements(credential)
     except MicrocredError:
         elements = None
     return VerificationReport(
@@ -197,14 +197,7 @@ def _embedded_endorsements(credential: Mapping[str, Any]) -> list[tuple[str, Any
     return found
 
 
-def _check_endorsements(
-    credential: Mapping[str, Any],
-    *,
-    fetch: Callable[[str], bytes],
-    loader: DocumentLoader,
-    now: datetime,
-    trusted: Mapping[str, Any],
-) -> Check:
+def _check_endorsements(credential: Mapping[str, Any], options: _Options) -> Check:
     endorsements = _embedded_endorsements(credential)
     if not endorsements:
         return Check("endorsements", "skipped", "no endorsements")
@@ -214,15 +207,11 @@ def _check_endorsements(
         doc = item if isinstance(item, dict) else None
         try:
             rep = _verify_read(
-                "jwt" if token else "json",
                 doc,
                 token,
                 path,
-                fetch=fetch,
-                loader=loader,
-                now=now,
+                options,
                 recipient=None,
-                trusted=trusted,
                 allow_unchecked_status=True,
                 check_endorsements=False,
                 depth=1,
@@ -247,13 +236,36 @@ def _check_endorsements(
 
 
 def verify_many(
-    sources: Sequence[Any], **options: Any
-) -> list[tuple[Any, VerificationReport | MicrocredError]]:
-    """verify() each source; an unreadable one gives its error instead of a report."""
-    out: list[tuple[Any, VerificationReport | MicrocredError]] = []
+    sources: Sequence[Source],
+    *,
+    fetch: Fetch | None = None,
+    loader: DocumentLoader | None = None,
+    now: datetime | None = None,
+    recipient: str | None = None,
+    trusted_keys: Iterable[IssuerKey] | None = None,
+    allow_unchecked_status: bool = False,
+    check_endorsements: bool = True,
+    cryptosuites: Collection[str] | None = None,
+    jwt_algorithms: Collection[str] | None = None,
+) -> list[tuple[Source, VerificationReport | MicrocredError]]:
+    """:func:`verify` each source with the same options; an unreadable one gives its error instead."""
+    trusted = list(trusted_keys or [])
+    out: list[tuple[Source, VerificationReport | MicrocredError]] = []
     for src in sources:
         try:
-            out.append((src, verify(src, **options)))
+            report = verify(
+                src,
+                fetch=fetch,
+                loader=loader,
+                now=now,
+                recipient=recipient,
+                trusted_keys=trusted,
+                allow_unchecked_status=allow_unchecked_status,
+                check_endorsements=check_endorsements,
+                cryptosuites=cryptosuites,
+                jwt_algorithms=jwt_algorithms,
+            )
+            out.append((src, report))
         except MicrocredError as exc:
             out.append((src, exc))
     return out
