@@ -13,7 +13,7 @@ def issuer_id(credential: Mapping[str, Any]) -> str | None:
     if isinstance(issuer, str):
         return issuer
     if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
-        return issuer["id"]
+        return str(issuer["id"])
     return None
 
 

@@ -17,8 +17,6 @@ from urllib.parse import urlsplit
 
 from .errors import FetchError
 
-__all__ = ["Fetch", "Fetcher", "offline_fetch"]
-
 #: What everything that reads a remote document takes: a URL in, the bytes out (or FetchError).
 Fetch = Callable[[str], bytes]
 
@@ -143,7 +141,7 @@ class Fetcher:
                 final = response.geturl()
                 if urlsplit(final).scheme not in self.allowed_schemes:
                     raise FetchError(f"{url} ended at non-HTTPS {final}; refused", code="fetch.redirect")
-                data = response.read(self.max_bytes + 1)
+                data: bytes = response.read(self.max_bytes + 1)
         except FetchError:
             raise
         except urllib.error.HTTPError as exc:

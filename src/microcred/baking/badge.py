@@ -20,8 +20,6 @@ from typing import Any
 
 from ..errors import DefinitionError
 
-__all__ = ["default_badge_svg", "default_badge_svg_for_credential"]
-
 #: Colours picked (by a hash of the title) when none is given: deep, calm, white text reads well on all.
 PALETTE = ("#1f4e8c", "#0f766e", "#6d28d9", "#b45309", "#be123c", "#166534", "#334155", "#9d174d")
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'Helvetica Neue', Arial, sans-serif"
@@ -159,7 +157,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, dict):
         for key in ("@value", "en", *value.keys()):
             if isinstance(value.get(key), str) and value[key].strip():
-                return value[key].strip()
+                return str(value[key]).strip()
     if isinstance(value, list):
         for item in value:
             found = _text(item)

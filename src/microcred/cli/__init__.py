@@ -17,8 +17,6 @@ import click
 
 from ..errors import MicrocredError
 
-__all__ = ["CliExit", "fail", "main", "write_output"]
-
 #: Exit codes used by every command.
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 

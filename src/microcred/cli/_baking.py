@@ -16,8 +16,6 @@ from ..baking.payload import MAX_CREDENTIAL_BYTES, MAX_IMAGE_BYTES, Unbaked, det
 from ..errors import BakingError
 from . import fail
 
-__all__ = ["COMMANDS", "bake_command", "unbake_command"]
-
 OB2_NOTICE = (
     "this is an Open Badges 2.0 assertion, not an Open Badges 3.0 credential; "
     "microcred verifies Open Badges 3.0 credentials only"

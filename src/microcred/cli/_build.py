@@ -18,8 +18,6 @@ from ..model.definition import load_definition
 from ..model.learner import Evidence, Recipient, Result
 from . import write_output
 
-__all__ = ["COMMANDS", "build", "inspect", "read_credential"]
-
 
 def read_credential(path: str) -> dict[str, Any]:
     """Read a credential for ``inspect``: JSON, a compact JWT, a baked PNG/SVG, an https URL, or - (stdin)."""

@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from ..keys.material import IssuerKey
     from ..ledger.protocol import Ledger
 
-__all__ = ["DEMO_EXAMPLE", "run_demo"]
-
 #: The example achievement the demo issues (one of the files in ``examples/``).
 DEMO_EXAMPLE = "university-data-science.toml"
 _STATUS_BASE = "https://demo-issuer.example/status"

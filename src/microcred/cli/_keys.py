@@ -10,8 +10,6 @@ import click
 
 from . import fail
 
-__all__ = ["COMMANDS", "did_doc", "keygen"]
-
 
 def _passphrase(var: str | None) -> str | None:
     if not var:

@@ -43,9 +43,11 @@ from typing import Any, Literal
 
 from .. import _files, _time
 from ..errors import MicrocredError
-from ..issuing import default_status_base_url, new_credential_id, record, reserve
+from ..issuing import Format, default_status_base_url, new_credential_id, record, reserve
 from ..keys.algorithms import default_cryptosuite, default_format
+from ..keys.material import IssuerKey
 from ..ledger.protocol import Ledger, Reservation, ReserveRequest
+from ..model.definition import Definition
 from .journal import Journal
 from .output import (
     DIR_SYNC_EVERY,
@@ -112,12 +114,12 @@ class _Run:
 
     def __init__(
         self,
-        definition: Any,
-        key: Any,
+        definition: Definition,
+        key: IssuerKey,
         out: Path,
         *,
         ledger: Ledger | None,
-        format: str,
+        format: Format,
         on_error: OnError,
         bake: bytes | None,
         progress: Callable[[CohortEvent], None] | None,
@@ -256,7 +258,9 @@ class _Run:
             row.line, row.recipient, row.row_key, "failed", credential_id, error_code=code, error=message
         )
 
-    def prepare(self, rows: list[CohortRow]) -> list[tuple[CohortRow, str, Any] | CohortResult]:
+    def prepare(
+        self, rows: list[CohortRow]
+    ) -> list[tuple[CohortRow, str, Reservation | None] | CohortResult]:
         """Give each row a credential id and, with a ledger, reserve its status entries (commit 1).
 
         Returns, in row order, (row, credential id, reservation) to build and sign, or a failed result.
@@ -270,7 +274,7 @@ class _Run:
                 credential_id,
                 self.achievement_id,
                 row.recipient,
-                self.format,  # type: ignore[arg-type]
+                self.format,
                 row.valid_from or self.now,
                 self.status_base_url,
                 suspension=self.suspension,
@@ -279,7 +283,7 @@ class _Run:
             )
             for row, credential_id in zip(rows, ids, strict=True)
         ]
-        out: list[tuple[CohortRow, str, Any] | CohortResult] = []
+        out: list[tuple[CohortRow, str, Reservation | None] | CohortResult] = []
         for row, credential_id, reserved in zip(rows, ids, reserve(self.ledger, requests), strict=True):
             if isinstance(reserved, MicrocredError):
                 out.append(self.failure(row, reserved))
@@ -381,7 +385,7 @@ class _Run:
         self.writer.finish(self.summary)
 
 
-def _resolve_bake(bake: bytes | Literal["default"] | None, definition: Any) -> bytes | None:
+def _resolve_bake(bake: bytes | Literal["default"] | None, definition: Definition) -> bytes | None:
     if bake != "default":
         return bake
     from ..baking.badge import default_badge_svg
@@ -390,9 +394,9 @@ def _resolve_bake(bake: bytes | Literal["default"] | None, definition: Any) -> b
 
 
 def issue_many(
-    definition: Any,
+    definition: Definition,
     rows: Iterable[CohortRow | CohortRowError],
-    key: Any,
+    key: IssuerKey,
     *,
     out_dir: str | os.PathLike[str],
     ledger: Ledger | None = None,
@@ -470,9 +474,9 @@ def issue_many(
 
 
 def _issue_locked(
-    definition: Any,
+    definition: Definition,
     rows: Iterable[CohortRow | CohortRowError],
-    key: Any,
+    key: IssuerKey,
     out: Path,
     *,
     started: float,
@@ -480,7 +484,7 @@ def _issue_locked(
     image: bytes | None,
     suite: str,
     ledger: Ledger | None,
-    format: str,
+    format: Format,
     executor: cf.Executor | None,
     workers: int | None,
     max_in_flight: int | None,

@@ -7,17 +7,26 @@ import concurrent.futures as cf
 import hashlib
 import json
 import os
+import pickle
 import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from cryptography.hazmat.primitives import serialization
+
+from ..baking.bake import bake
+from ..credential.builder import build_credential
 from ..errors import MicrocredError
-from ..issuing import sign, with_status
+from ..issuing import Format, sign, with_status
+from ..keys.algorithms import Algorithm
+from ..keys.material import IssuerKey, PrivateKey
 from ..ledger.protocol import Reservation
+from ..model.definition import Definition
+from ..model.learner import Evidence, Recipient, Result
 from .rows import CohortRow
 
 # ------------------------------------------------------------------------------------ worker signing
@@ -36,9 +45,9 @@ class Shared:
     der: bytes
     key_id: str
     controller: str
-    definition: Any = None
+    definition: Definition | None = None
     bake: bytes | None = None
-    obj: Any = field(default=None, compare=False)
+    obj: IssuerKey | None = field(default=None, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -53,16 +62,14 @@ class Shared:
         return replace(self, der=b"", definition=None, bake=None, obj=None)
 
 
-_WORKER_CACHE: dict[str, tuple[Any, Any, bytes | None]] = {}  # fingerprint -> (key, definition, image)
+#: fingerprint -> (key, definition, image), in each worker process
+_WORKER_CACHE: dict[str, tuple[IssuerKey, Definition, bytes | None]] = {}
 _WORKER_LOCK = threading.Lock()
 
 
-def shared_for(key: Any, definition: Any, bake: bytes | None) -> Shared:
-    import pickle
-
-    from cryptography.hazmat.primitives import serialization
-
-    if getattr(key, "private_key", None) is None:
+def shared_for(key: IssuerKey, definition: Definition, bake: bytes | None) -> Shared:
+    """What the jobs of a run share; the fingerprint names the key, definition and image together."""
+    if key.private_key is None:
         raise MicrocredError(
             "the key has no private part; issuing needs the issuer's private key", code="key.public_only"
         )
@@ -75,18 +82,16 @@ def shared_for(key: Any, definition: Any, bake: bytes | None) -> Shared:
     return Shared(digest.hexdigest(), key.algorithm, der, key.key_id, key.controller, definition, bake, key)
 
 
-def _load_key(shared: Shared) -> Any:
-    from cryptography.hazmat.primitives.serialization import load_der_private_key
-
-    from ..keys.material import IssuerKey
-
-    private = load_der_private_key(shared.der, password=None)
-    return IssuerKey(shared.algorithm, private.public_key(), private, shared.key_id, shared.controller)  # type: ignore[arg-type]
+def _load_key(shared: Shared) -> IssuerKey:
+    private = cast(PrivateKey, serialization.load_der_private_key(shared.der, password=None))
+    algorithm = cast(Algorithm, shared.algorithm)
+    return IssuerKey(algorithm, private.public_key(), private, shared.key_id, shared.controller)
 
 
-def worker_context(shared: Shared) -> tuple[Any, Any, bytes | None]:
+def worker_context(shared: Shared) -> tuple[IssuerKey, Definition, bytes | None]:
     """(key, definition, image) for a job: the shared object in-process, else this process's cached copy."""
     if shared.obj is not None:
+        assert shared.definition is not None
         return shared.obj, shared.definition, shared.bake
     cached = _WORKER_CACHE.get(shared.fingerprint)
     if cached is None:
@@ -95,6 +100,7 @@ def worker_context(shared: Shared) -> tuple[Any, Any, bytes | None]:
         with _WORKER_LOCK:
             cached = _WORKER_CACHE.get(shared.fingerprint)
             if cached is None:
+                assert shared.definition is not None
                 cached = _WORKER_CACHE[shared.fingerprint] = (
                     _load_key(shared),
                     shared.definition,
@@ -115,7 +121,7 @@ def worker_init(shared: Shared | None = None) -> None:
     parent dies, and cache what the jobs share."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True, name="microcred-orphan").start()
-    if shared is not None:  # with "fork" the object arrives as is, key included
+    if shared is not None and shared.definition is not None:  # with "fork" it arrives as is, key included
         key = shared.obj or _load_key(shared)
         _WORKER_CACHE[shared.fingerprint] = (key, shared.definition, shared.bake)
 
@@ -128,7 +134,7 @@ class SignJob:
     credential_id: str
     reservation: Reservation | None
     shared: Shared
-    format: str
+    format: Format
     cryptosuite: str
     now: datetime
     salt: str | None
@@ -136,6 +142,8 @@ class SignJob:
 
 @dataclass(frozen=True, slots=True)
 class Signed:
+    """A signed credential as the bytes to write, and the baked image when asked for."""
+
     credential_id: str
     data: bytes
     suffix: str
@@ -143,15 +151,14 @@ class Signed:
 
 
 def bake_into(image: bytes, data: bytes, fmt: str) -> bytes:
-    from ..baking.bake import bake
-
+    """``image`` with the signed credential ``data`` (JSON, or a JWT when ``fmt`` is jwt) baked in."""
     text = data.decode("utf-8")
     return bake(image, text.strip() if fmt == "jwt" else json.loads(text))
 
 
 def sign_job(job: SignJob) -> Signed:
     """Runs in a worker: build the learner's credential, sign it (and bake it); return the bytes to write."""
-    key, definition, bake = worker_context(job.shared)
+    key, definition, badge = worker_context(job.shared)
     credential = build_unsigned(
         definition,
         job.row,
@@ -165,13 +172,13 @@ def sign_job(job: SignJob) -> Signed:
     issued = sign(
         credential,
         key,
-        format=job.format,  # type: ignore[arg-type]
+        format=job.format,
         cryptosuite=job.cryptosuite,
         created=job.now,
         now=job.now,
     )
     data = issued.serialize().encode("utf-8")
-    image = bake_into(bake, data, job.format) if bake is not None else None
+    image = bake_into(badge, data, job.format) if badge is not None else None
     return Signed(issued.id, data, issued.suffix, image)
 
 
@@ -191,11 +198,15 @@ class InlineExecutor(cf.Executor):
 
 
 def build_unsigned(
-    definition: Any, row: CohortRow, *, issuer_id: str, now: datetime, credential_id: str, salt: str | None
+    definition: Definition,
+    row: CohortRow,
+    *,
+    issuer_id: str,
+    now: datetime,
+    credential_id: str,
+    salt: str | None,
 ) -> dict[str, Any]:
-    from ..credential.builder import build_credential
-    from ..model.learner import Evidence, Recipient, Result
-
+    """The unsigned credential for one row, as :func:`microcred.issue` would build it."""
     recipient = Recipient.parse(row.recipient, row.name, salt=salt)
     evidence: tuple[Evidence, ...] = ()
     if row.evidence_url is not None:

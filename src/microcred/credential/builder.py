@@ -21,18 +21,6 @@ from ..model.definition import Definition
 from ..model.elements import Achievement, Issuer
 from ..model.learner import Evidence, Recipient, Result
 
-__all__ = [
-    "CREDENTIALS_V2_URL",
-    "EXTENSIONS_CONTEXT_URL",
-    "OB_CONTEXT_URL",
-    "OB_SCHEMA_URL",
-    "OB_SCHEMA_VALIDATOR_TYPE",
-    "TARGET_TYPES",
-    "achievement_node",
-    "build_credential",
-    "issuer_profile",
-]
-
 CREDENTIALS_V2_URL = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT_URL = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 EXTENSIONS_CONTEXT_URL = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"

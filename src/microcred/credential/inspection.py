@@ -14,8 +14,6 @@ from typing import Any
 
 from ..model.vocabularies import LEVEL_URLS
 
-__all__ = ["ELEMENT_LABELS", "ELEMENT_NAMES", "credential_elements", "elements_text"]
-
 #: Element names in report order, with their plain-language labels.
 ELEMENT_LABELS: dict[str, str] = {
     "learner": "Learner",
@@ -426,7 +424,7 @@ def _describe(name: str, value: Any) -> str:
         if value.get("allowed"):
             scale = f"{scale or 'scale'} ({', '.join(value['allowed'])})"
         if "value" in value:
-            return value["value"] + (f" on {scale}" if scale else "")
+            return str(value["value"]) + (f" on {scale}" if scale else "")
         return f"no grade stated (scale: {scale})" if scale else "Not stated"
     if name == "stackability":
         bits = []

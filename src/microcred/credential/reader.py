@@ -11,8 +11,6 @@ from typing import Any, Literal
 
 from ..errors import InputError
 
-__all__ = ["MAX_INPUT_BYTES", "ReadCredential", "read_credential"]
-
 #: The largest input read as a credential (a baked image included).
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 

@@ -24,15 +24,6 @@ from .._resources import package_data_dir
 from ..errors import SchemaValidationError
 from ..jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
 
-__all__ = [
-    "ENDORSEMENT_SCHEMA_URL",
-    "OB_ACHIEVEMENT_SCHEMA_URL",
-    "SchemaIssue",
-    "applicable_schemas",
-    "schema_errors",
-    "validate_credential",
-]
-
 _HERE = Path(__file__).resolve().parent
 _PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/schema/"
 
@@ -205,7 +196,7 @@ def applicable_schemas(credential: dict[str, Any]) -> list[str]:
     return names
 
 
-def schema_errors(credential: Any) -> list[SchemaIssue]:
+def schema_errors(credential: object) -> list[SchemaIssue]:
     """Every violation of every applicable schema, ordered by schema then path (empty list: valid)."""
     if not isinstance(credential, dict):
         return [
@@ -221,7 +212,7 @@ def schema_errors(credential: Any) -> list[SchemaIssue]:
     return issues
 
 
-def validate_credential(credential: Any) -> None:
+def validate_credential(credential: object) -> None:
     """Raise :class:`SchemaValidationError` (``path`` = the first error's JSON path) unless valid."""
     issues = schema_errors(credential)
     if issues:

@@ -19,17 +19,6 @@ from .fast import fast_quads
 from .limits import DEFAULT_LIMITS, CanonLimits, check_dataset
 from .loader import DocumentLoader, default_loader
 
-__all__ = [
-    "DEFAULT_LIMITS",
-    "CanonLimits",
-    "canonicalize",
-    "canonicalize_reference",
-    "check_safe_mode",
-    "expand",
-    "to_dataset",
-    "to_quads",
-]
-
 
 def check_safe_mode(
     document: dict[str, Any], *, loader: DocumentLoader | None = None, limits: CanonLimits = DEFAULT_LIMITS

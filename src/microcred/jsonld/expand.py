@@ -143,7 +143,7 @@ def expand(
                 code="jsonld.undefined_term",
                 path=_find_value(document, iri) or what,
             )
-    return expanded
+    return list(expanded)
 
 
 def to_dataset(
@@ -156,7 +156,8 @@ def to_dataset(
     options = pyld_options(loader)
     options["produceGeneralizedRdf"] = False
     try:
-        return processor.to_rdf(expanded, options)
+        dataset: dict[str, list[Any]] = processor.to_rdf(expanded, options)
+        return dataset
     except (_pyld.JsonLdError, ValueError, TypeError) as exc:  # pyld raises plain ValueErrors too
         raise JsonLdError(f"JSON-LD to RDF failed: {exc}", code="jsonld.invalid") from None
 
@@ -164,4 +165,4 @@ def to_dataset(
 def canonicalize_pyld(document: dict[str, Any], loader: DocumentLoader | None, limits: CanonLimits) -> str:
     """RDFC-1.0 (URDNA2015) canonical N-Quads by pyld alone, after the safe-mode expansion."""
     dataset = to_dataset(document, loader=loader, limits=limits)
-    return URDNA2015().main(dataset, {"format": "application/n-quads"})
+    return str(URDNA2015().main(dataset, {"format": "application/n-quads"}))

@@ -145,7 +145,7 @@ class _Fast:
             return self.iris[key]
         except KeyError:
             pass
-        got = self.processor._expand_iri(ctx, value, base=None, vocab=vocab)
+        got: str | None = self.processor._expand_iri(ctx, value, base=None, vocab=vocab)
         self.iris[key] = got
         return got
 

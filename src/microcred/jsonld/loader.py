@@ -12,15 +12,6 @@ from typing import Any
 from .._resources import package_data_dir
 from ..errors import JsonLdError
 
-__all__ = [
-    "EXTENSION_CONTEXT_URL",
-    "EXTENSION_NS",
-    "EXTENSION_SCHEMA_URL",
-    "DocumentLoader",
-    "default_loader",
-    "known_context_urls",
-]
-
 #: The one URL constant naming microcred's extension: its context and schema hang off it.
 EXTENSION_NS = "https://w3id.org/microcred/v1"
 EXTENSION_CONTEXT_URL = f"{EXTENSION_NS}/context.jsonld"
@@ -41,7 +32,8 @@ def _packaged() -> dict[str, Path]:
 def _parsed(url: str) -> dict[str, Any]:
     path = _packaged()[url]
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return document
     except (OSError, ValueError) as exc:  # a broken install, not a user error
         raise JsonLdError(
             f"packaged context for {url} cannot be read: {exc}", code="jsonld.context_unreadable"

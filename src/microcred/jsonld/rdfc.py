@@ -24,22 +24,6 @@ from pyld.canon import permutations as _sjt_permutations
 
 from ..errors import CanonicalizationError
 
-__all__ = [
-    "DEFAULT_MAX_CALLS",
-    "DEFAULT_MAX_PERMUTATIONS",
-    "DEFAULT_MAX_WORK",
-    "HASH_ALGORITHMS",
-    "Quad",
-    "canonicalize",
-    "canonicalize_with_map",
-    "escape_literal",
-    "iri_term",
-    "literal_term",
-    "parse_nquads",
-    "quads_from_pyld",
-    "serialize_quad",
-]
-
 #: One quad: (subject, predicate, object, graph), serialised N-Quads terms; graph ``""`` = default graph.
 Quad = tuple[str, str, str, str]
 
@@ -189,7 +173,7 @@ def _pyld_term(component: Mapping[str, Any]) -> str:
     if kind == "IRI":
         return iri_term(component["value"])
     if kind == "blank node":
-        return component["value"]
+        return str(component["value"])
     return literal_term(component["value"], component.get("datatype", XSD_STRING), component.get("language"))
 
 
@@ -289,7 +273,7 @@ class _State:
                 g = "_:a" if g == bnode else "_:z"
             lines.append(f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n")
         lines.sort()
-        digest = self.new_hash("".join(lines).encode("utf-8")).hexdigest()
+        digest: str = self.new_hash("".join(lines).encode("utf-8")).hexdigest()
         self.first_degree[bnode] = digest
         return digest
 
@@ -303,7 +287,7 @@ class _State:
             if "\\" in predicate:  # the spec hashes the IRI itself, not its escaped form
                 predicate = "<" + _unescape(predicate[1:-1]) + ">"
             text = position + predicate + ident
-        return self.new_hash(text.encode("utf-8")).hexdigest()
+        return str(self.new_hash(text.encode("utf-8")).hexdigest())
 
     def _stop(self, what: str, limit: int, knob: str) -> CanonicalizationError:
         return CanonicalizationError(

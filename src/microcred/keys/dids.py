@@ -31,19 +31,6 @@ from .material import (
 )
 from .multibase import b58decode
 
-__all__ = [
-    "Binding",
-    "ResolvedKey",
-    "controller_document",
-    "did_key_for",
-    "did_web_document",
-    "did_web_url",
-    "jwks",
-    "key_document",
-    "resolve_did_key",
-    "resolve_verification_method",
-]
-
 DID_CONTEXT: Final = "https://www.w3.org/ns/did/v1"
 MULTIKEY_CONTEXT: Final = "https://w3id.org/security/multikey/v1"
 JWK_CONTEXT: Final = "https://w3id.org/security/jwk/v1"
@@ -224,7 +211,7 @@ def _find_vm(doc: Mapping[str, Any], vm_id: str, base: str) -> Mapping[str, Any]
         for entry in _entries(doc, name):
             entry_id = entry.get("id") if isinstance(entry, Mapping) else None
             if isinstance(entry_id, str) and _absolute(entry_id, base) == vm_id:
-                return entry
+                return entry if isinstance(entry, Mapping) else None
     return None
 
 

@@ -13,25 +13,6 @@ from typing import Final, Literal
 
 from ..errors import KeyFormatError
 
-__all__ = [
-    "ED25519_PRIV",
-    "ED25519_PUB",
-    "P256_PRIV",
-    "P256_PUB",
-    "P384_PRIV",
-    "P384_PUB",
-    "b58decode",
-    "b58encode",
-    "b64url_decode",
-    "b64url_encode",
-    "multibase_decode",
-    "multibase_encode",
-    "multicodec_unwrap",
-    "multicodec_wrap",
-    "varint_decode",
-    "varint_encode",
-]
-
 #: Multicodec codes (https://github.com/multiformats/multicodec/blob/master/table.csv).
 ED25519_PUB: Final = 0xED  # header bytes ed 01
 P256_PUB: Final = 0x1200  # header bytes 80 24

@@ -442,8 +442,8 @@ class SQLiteLedger(Ledger):
 
     # ---- status changes --------------------------------------------------------------------
 
-    def _live(self, db: sqlite3.Connection, credential_id: str) -> tuple[int, str, int, int, Any]:
-        row = db.execute(
+    def _live(self, db: sqlite3.Connection, credential_id: str) -> tuple[int, str, int, int, int | None]:
+        row: tuple[int, str, int, int, int | None] | None = db.execute(
             "SELECT seq, state, revoked, suspended, suspension_list FROM credentials "
             "WHERE credential_id = ? AND state <> 'abandoned'",
             (credential_id,),

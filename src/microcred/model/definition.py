@@ -37,8 +37,6 @@ from .elements import (
     Workload,
 )
 
-__all__ = ["Definition", "definition_from_mapping", "load_definition"]
-
 T = TypeVar("T")
 _NO_TIMEZONE = "has no time zone; write it with Z or an offset (+01:00)"
 
@@ -61,7 +59,7 @@ class _Reader:
 
     def table(
         self, value: object, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
-    ) -> dict:
+    ) -> dict[str, Any]:
         if not isinstance(value, Mapping):
             raise self.error(path, f"must be a table/object, not {type(value).__name__}")
         for key in value:

@@ -1,9 +1,10 @@
 """Data Integrity proofs: create and verify ``DataIntegrityProof`` (and legacy ``Ed25519Signature2020``).
 
-Cryptosuites: ``eddsa-rdfc-2022`` (default), ``eddsa-jcs-2022``, ``ecdsa-rdfc-2019`` and
-``ecdsa-jcs-2019`` (P-256; P-384 too) sign and verify; ``eddsa-2022`` and ``Ed25519Signature2020``
-verify only. The message signed is ``hash(proof configuration) ‖ hash(transformed document)``.
-RDFC suites canonicalize through :func:`microcred.jsonld.canonical.canonicalize` (safe mode).
+Cryptosuites: ``eddsa-rdfc-2022`` (Ed25519's default), ``eddsa-jcs-2022``, ``ecdsa-rdfc-2019``
+(P-256's default; P-384 too) and ``ecdsa-jcs-2019`` sign and verify; ``eddsa-2022`` and
+``Ed25519Signature2020`` verify only. The message signed is
+``hash(proof configuration) ‖ hash(transformed document)``. RDFC suites canonicalize through
+:func:`microcred.jsonld.canonical.canonicalize` (safe mode).
 """
 
 from __future__ import annotations
@@ -21,23 +22,10 @@ from ..errors import JsonLdError, KeyFormatError, ProofError
 from ..jsonld.canonical import canonicalize
 from ..jsonld.loader import DocumentLoader
 from ..keys import multibase as mb
+from ..keys.algorithms import default_cryptosuite
 from ..keys.material import IssuerKey, ResolvedKey
 from .jcs import jcs
 from .signatures import sign_bytes, verify_bytes
-
-__all__ = [
-    "DATA_INTEGRITY_V1",
-    "DATA_INTEGRITY_V2",
-    "SIGNING_CRYPTOSUITES",
-    "VERIFYING_CRYPTOSUITES",
-    "ProofInputs",
-    "ProofResult",
-    "Resolve",
-    "proof_inputs",
-    "sign_proof",
-    "verify_proof",
-    "verify_proofs",
-]
 
 Resolve = Callable[[str], ResolvedKey]
 
@@ -194,7 +182,7 @@ def sign_proof(
     document: dict[str, Any],
     key: IssuerKey,
     *,
-    cryptosuite: str = "eddsa-rdfc-2022",
+    cryptosuite: str | None = None,
     created: datetime | str | None = None,
     proof_purpose: str = "assertionMethod",
     loader: DocumentLoader | None = None,
@@ -204,6 +192,7 @@ def sign_proof(
 ) -> dict[str, Any]:
     """A new document: ``document`` with a Data Integrity proof by ``key`` (a proof set if it had one).
 
+    ``cryptosuite`` defaults by key type (:func:`microcred.keys.algorithms.default_cryptosuite`).
     ``created`` defaults to ``now()`` (UTC, whole seconds, ``Z``). A VCDM 1.1 document gets the
     data-integrity/v2 context appended (as @digitalbazaar/data-integrity 2.x does). ``proof_id`` and
     ``previous_proof`` (ids of proofs already on the document) make a proof chain. Raises
@@ -211,6 +200,7 @@ def sign_proof(
     """
     if not isinstance(document, dict):
         raise ProofError("the document to sign must be a JSON object")
+    cryptosuite = cryptosuite or default_cryptosuite(key.algorithm)
     suite = _SUITES.get(cryptosuite)
     if suite is None or not suite.can_sign:
         raise ProofError(

@@ -8,10 +8,8 @@ import rfc8785
 
 from ..errors import CanonicalizationError
 
-__all__ = ["jcs"]
 
-
-def jcs(value: Any) -> bytes:
+def jcs(value: Any) -> bytes:  # any JSON value (rfc8785 types it so)
     """The RFC 8785 canonical UTF-8 bytes of a JSON value."""
     try:
         return rfc8785.dumps(value)

@@ -26,8 +26,6 @@ from ..keys.material import IssuerKey, ResolvedKey
 from ..keys.multibase import b64url_decode, b64url_encode
 from .signatures import sign_bytes, verify_bytes
 
-__all__ = ["JWT_CLAIMS", "MAX_TOKEN_CHARS", "JwtParts", "JwtResult", "read_jwt", "sign_jwt", "verify_jwt"]
-
 #: Registered JWT claims taken off the payload to get the bare credential back.
 JWT_CLAIMS: Final = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 #: The JWS algorithms a VC-JWT is verified with (one per key type; see keys.algorithms).
@@ -147,7 +145,7 @@ def _credential_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
         subject = credential.get("credentialSubject")
         if isinstance(payload.get("sub"), str) and isinstance(subject, dict) and "id" not in subject:
             subject["id"] = payload["sub"]
-        return credential
+        return dict(credential)
     return {k: json_copy(v) for k, v in payload.items() if k not in JWT_CLAIMS}
 
 

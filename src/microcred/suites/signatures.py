@@ -13,8 +13,6 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from ..errors import ProofError
 from ..keys.material import PrivateKey, PublicKey
 
-__all__ = ["hash_for", "sign_bytes", "verify_bytes"]
-
 _EC_SIZE: Final = {"P-256": 32, "P-384": 48}
 
 

@@ -8,8 +8,6 @@ from typing import Any, Literal
 
 from ..credential.inspection import elements_text
 
-__all__ = ["CHECK_IDS", "REQUIRED_CHECKS", "Check", "CheckStatus", "VerificationReport"]
-
 CheckStatus = Literal["passed", "failed", "warning", "skipped"]
 
 #: Every check a report can hold, in the order they run.
