@@ -10,11 +10,13 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
+from .._files import write_atomic
 from ..errors import MicrocredError
 
 #: Exit codes used by every command.
@@ -44,7 +46,6 @@ def write_output(text: str, out: str | None) -> None:
     if out in (None, "-"):
         click.echo(text, nl=not text.endswith("\n"))
         return
-    from .._files import write_atomic
 
     write_atomic(Path(out), text.encode("utf-8"))
     click.echo(f"wrote {out}", err=True)
@@ -73,7 +74,6 @@ class _Group(click.Group):
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version("microcred")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -11,20 +12,18 @@ import click
 from .. import _time
 from ..credential.builder import build_credential
 from ..credential.inspection import credential_elements, elements_text
+from ..credential.reader import read_credential as read_any
 from ..credential.schema import validate_credential
 from ..errors import DefinitionError, JsonLdError, SchemaValidationError
 from ..jsonld.canonical import check_safe_mode
 from ..model.definition import load_definition
 from ..model.learner import Evidence, Recipient, Result
+from ..suites.jwt import read_jwt
 from . import write_output
 
 
 def read_credential(path: str) -> dict[str, Any]:
     """Read a credential for ``inspect``: JSON, a compact JWT, a baked PNG/SVG, an https URL, or - (stdin)."""
-    import sys
-
-    from ..credential.reader import read_credential as read_any
-    from ..suites.jwt import read_jwt
 
     source: Any = sys.stdin.buffer.read() if path == "-" else path
     read = read_any(source, name=path)

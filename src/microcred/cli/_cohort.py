@@ -13,6 +13,9 @@ from typing import Any, Literal, TextIO
 from ..cohort.rows import count_cohort_rows, scan_cohort
 from ..cohort.run import OnError, issue_many
 from ..cohort.summary import CohortEvent, CohortInterrupted
+from ..keys.files import load_key
+from ..ledger.protocol import Ledger
+from ..model.definition import load_definition
 
 # ------------------------------------------------------------------------------------- command glue
 
@@ -21,6 +24,8 @@ def _progress_callback(
     total: int | None, stream: TextIO
 ) -> tuple[Callable[[CohortEvent], None] | None, Callable[[], None]]:
     """A rich progress bar on a terminal (count, rate, ETA); nothing in a pipe."""
+    # rich is imported here, not above: only a cohort run on a terminal needs it, and it costs more
+    # start-up time than the rest of the command line
     from rich.console import Console
 
     console = Console(file=stream, stderr=stream is sys.stderr)
@@ -96,13 +101,10 @@ def run_cohort_command(
     A bad file, header, key, definition or ledger raises a
     :class:`~microcred.errors.MicrocredError` (exit 2).
     """
-    from ..model.definition import load_definition
 
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     if isinstance(key, str | os.PathLike):
-        from ..keys.files import load_key
-
         key = load_key(key)
     definition = load_definition(Path(definition_path))
     bake: bytes | Literal["default"] | None = None
@@ -115,8 +117,6 @@ def run_cohort_command(
     total = count_cohort_rows(cohort_path)
     ledger = None
     if ledger_path is not None:
-        from ..ledger.protocol import Ledger
-
         ledger = Ledger.open(ledger_path)
     update, stop_bar = _progress_callback(total, stderr)
     interrupted = False

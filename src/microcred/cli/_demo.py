@@ -8,14 +8,20 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .. import _time
 from .._resources import package_data_dir
-
-if TYPE_CHECKING:
-    from ..keys.material import IssuerKey
-    from ..ledger.protocol import Ledger
+from ..baking.badge import default_badge_svg
+from ..baking.bake import bake, unbake
+from ..fetch import offline_fetch
+from ..issuing import issue
+from ..keys.files import save_key
+from ..keys.material import IssuerKey, generate_key
+from ..ledger.protocol import Ledger
+from ..model.definition import load_definition
+from ..model.learner import Recipient, Result
+from ..status.publishing import signed_status_lists
+from ..verifying.verify import verify
 
 #: The example achievement the demo issues (one of the files in ``examples/``).
 DEMO_EXAMPLE = "university-data-science.toml"
@@ -26,17 +32,6 @@ def run_demo(
     *, keep: Path | None = None, echo: Callable[[str], None] = print, now: datetime | None = None
 ) -> bool:
     """Run the demo in a temp folder (or ``keep``); True when every step behaved as it should."""
-    from ..baking.badge import default_badge_svg
-    from ..baking.bake import bake, unbake
-    from ..fetch import offline_fetch
-    from ..issuing import issue
-    from ..keys.files import save_key
-    from ..keys.material import generate_key
-    from ..ledger.protocol import Ledger
-    from ..model.definition import load_definition
-    from ..model.learner import Recipient, Result
-    from ..verifying.verify import verify
-
     now = now or _time.now().replace(microsecond=0)
     folder = Path(tempfile.mkdtemp(prefix="microcred-demo-")) if keep is None else keep
     folder.mkdir(parents=True, exist_ok=True)
@@ -119,7 +114,6 @@ def run_demo(
 
 
 def _publish_status_lists(ledger: Ledger, key: IssuerKey, folder: Path, now: datetime) -> dict[str, bytes]:
-    from ..status.publishing import signed_status_lists
 
     resources: dict[str, bytes] = {}
     for item in signed_status_lists(ledger, key, now=now):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -11,8 +12,21 @@ from typing import Any
 import click
 
 from .. import _time
-from ..errors import MicrocredError
+from .._files import write_atomic
+from ..baking.bake import bake
+from ..credential.reader import read_credential
+from ..errors import KeyFormatError, MicrocredError
+from ..fetch import Fetcher
+from ..issuing import BuildOptions, issue, sign
+from ..keys.algorithms import default_format
+from ..keys.files import load_key
+from ..ledger.protocol import Ledger
+from ..model.definition import load_definition
+from ..model.learner import Recipient
+from ..verifying.verify import verify
 from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, fail, write_output
+from ._cohort import run_cohort_command
+from ._demo import run_demo
 
 _VERIFY_SUFFIXES = {".json", ".jsonld", ".jwt", ".png", ".svg", ".txt"}
 
@@ -110,9 +124,6 @@ def verify_cmd(
 
     Exit 0 when every input verified, 1 when any did not, 2 when an input could not be read.
     """
-    from ..fetch import Fetcher
-    from ..keys.files import load_key
-    from ..verifying.verify import verify
 
     fetcher = Fetcher(resources=_parse_resources(resources), allow_network=not offline)
     trusted = [load_key(Path(p)).public() for p in trust_keys]
@@ -172,10 +183,6 @@ def verify_cmd(
 
 def load_signing_key(path: str, passphrase_env: str | None) -> Any:
     """Load a private key file, reading its passphrase from an environment variable when given."""
-    import os
-
-    from ..errors import KeyFormatError
-    from ..keys.files import load_key
 
     passphrase = None
     if passphrase_env:
@@ -243,8 +250,6 @@ def sign_cmd(
       microcred build --achievement examples/data-stewardship.toml --recipient learner@example.org -o u.json
       microcred sign --key issuer-key.json --created 2026-01-01T00:00:00Z u.json -o signed.json
     """
-    from ..credential.reader import read_credential
-    from ..issuing import sign
 
     key = load_signing_key(key_path, passphrase_env)
     read = read_credential(_source(unsigned), name=unsigned)
@@ -257,7 +262,6 @@ def sign_cmd(
 
 
 def _check_format(key: Any, fmt: str) -> None:
-    from ..keys.algorithms import default_format
 
     if fmt == "di" and default_format(key.algorithm) != "di":
         fail(f"{key.algorithm} keys sign VC-JWTs only ({key.jws_algorithm}); use --format jwt")
@@ -349,8 +353,6 @@ def issue_cmd(
       microcred issue --key issuer-key.json --achievement ach.toml --cohort cohort.csv --out-dir out/ \\
           --ledger issuer.db --status-url https://uni.example/status
     """
-    from ..issuing import BuildOptions, issue
-    from ..model.definition import load_definition
 
     key = load_signing_key(key_path, passphrase_env)
     when = _parse_time(created, "--created")
@@ -360,7 +362,6 @@ def issue_cmd(
             fail("--cohort issues from the CSV; leave out --recipient, --name, --grade and -o")
         if not out_dir:
             fail("--cohort needs --out-dir for the credential files")
-        from ._cohort import run_cohort_command
 
         code = run_cohort_command(
             achievement,
@@ -381,7 +382,6 @@ def issue_cmd(
         sys.exit(code)
     if not recipient:
         fail("say who receives it: --recipient EMAIL|DID (or --cohort CSV for many)")
-    from ..model.learner import Recipient
 
     definition = load_definition(achievement)
     learner = Recipient.parse(recipient, name)
@@ -390,8 +390,6 @@ def issue_cmd(
         options["result"] = grade
     ledger = None
     if ledger_path:
-        from ..ledger.protocol import Ledger
-
         ledger = Ledger.open(ledger_path)
     try:
         issued = issue(
@@ -411,12 +409,9 @@ def issue_cmd(
             ledger.close()
     text = issued.serialize()
     if bake_path:
-        from ..baking.bake import bake
-
         image = Path(bake_path).read_bytes()
         baked = bake(image, issued.jwt if issued.jwt else dict(issued.credential))
         target = out or f"{Path(bake_path).stem}-baked{Path(bake_path).suffix}"
-        from .._files import write_atomic
 
         write_atomic(Path(target), baked)
         click.echo(f"baked {issued.id} into {target}", err=True)
@@ -438,7 +433,6 @@ def demo_cmd(keep: str | None) -> None:
       microcred demo
       microcred demo --keep demo-out/
     """
-    from ._demo import run_demo
 
     ok = run_demo(keep=Path(keep) if keep else None, echo=click.echo)
     sys.exit(EXIT_OK if ok else EXIT_INVALID)

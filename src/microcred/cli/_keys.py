@@ -8,6 +8,10 @@ from pathlib import Path
 
 import click
 
+from ..errors import KeyFormatError
+from ..keys.dids import controller_document, did_web_document, did_web_url, jwks, resolve_did_key
+from ..keys.files import load_key, save_key
+from ..keys.material import generate_key
 from . import fail
 
 
@@ -60,8 +64,6 @@ def keygen(
       microcred keygen --did-web example.edu -o issuer-key.json
       microcred did-doc issuer-key.json > did.json   # publish at https://example.edu/.well-known/did.json
     """
-    from ..keys.files import save_key
-    from ..keys.material import generate_key
 
     if did_web and issuer_url:
         fail("give either --did-web or --issuer-url, not both")
@@ -76,8 +78,6 @@ def keygen(
     click.echo(f"issuer:              {key.controller}")
     click.echo(f"verification method: {key.key_id}")
     if key.controller.startswith("did:web:"):
-        from ..keys.dids import did_web_url
-
         click.echo(f"publish:             microcred did-doc {output}  ->  {did_web_url(key.controller)}")
     elif key.controller.startswith("https://"):
         click.echo(f"publish:             microcred did-doc {output}  ->  {key.controller}")
@@ -96,9 +96,6 @@ def did_doc(as_jwks: bool, passphrase_env: str | None, key_file: Path) -> None:
       microcred did-doc issuer-key.json > did.json
       microcred did-doc --jwks issuer-key.json > jwks.json
     """
-    from ..errors import KeyFormatError
-    from ..keys.dids import controller_document, did_web_document, jwks, resolve_did_key
-    from ..keys.files import load_key
 
     if not key_file.exists():
         fail(f"{key_file}: no such key file")

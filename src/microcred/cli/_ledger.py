@@ -9,8 +9,13 @@ from pathlib import Path
 import click
 
 from .. import _time
+from .._files import write_atomic
+from ..credential.reader import read_credential
 from ..ledger.protocol import Ledger, StatusChange
+from ..status.publishing import signed_status_lists
+from ..suites.jwt import read_jwt
 from . import fail
+from ._issuing import load_signing_key
 
 _LEDGER = click.option(
     "--ledger",
@@ -30,8 +35,6 @@ def _credential_id(value: str) -> str:
     path = Path(value)
     if not path.is_file():
         fail(f"{value!r} is neither a credential id (urn:uuid:…) nor a credential file")
-    from ..credential.reader import read_credential
-    from ..suites.jwt import read_jwt
 
     read = read_credential(path)
     credential = read.credential if read.credential is not None else read_jwt(read.jwt or "").credential
@@ -152,9 +155,6 @@ def status_list(
     Example:
       microcred status-list --ledger issued.db --key issuer-key.json -o public/status
     """
-    from .._files import write_atomic
-    from ..status.publishing import signed_status_lists
-    from ._issuing import load_signing_key
 
     key = load_signing_key(str(key_path), passphrase_env)
     now = _time.now()

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .. import _files, _time
+from ..baking.badge import default_badge_svg
 from ..errors import MicrocredError
 from ..issuing import Format, default_status_base_url, new_credential_id, record, reserve
 from ..keys.algorithms import default_cryptosuite, default_format
@@ -388,7 +389,6 @@ class _Run:
 def _resolve_bake(bake: bytes | Literal["default"] | None, definition: Definition) -> bytes | None:
     if bake != "default":
         return bake
-    from ..baking.badge import default_badge_svg
 
     return default_badge_svg(definition.achievement.title, issuer_name=definition.issuer.name).encode("utf-8")
 

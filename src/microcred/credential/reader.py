@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import InputError
+from ..baking.bake import unbake
+from ..errors import BakingError, InputError
+from ..fetch import Fetcher
 
 #: The largest input read as a credential (a baked image included).
 MAX_INPUT_BYTES = 16 * 1024 * 1024
@@ -66,8 +68,6 @@ def _from_bytes(data: bytes, name: str) -> ReadCredential:
 
 
 def _from_image(data: bytes, name: str, kind: Literal["png", "svg"]) -> ReadCredential:
-    from ..baking.bake import unbake
-    from ..errors import BakingError
 
     try:
         baked = unbake(data)
@@ -107,8 +107,6 @@ def read_credential(
         text = source.strip()
         if text.startswith(("https://", "http://")):
             if fetch is None:
-                from ..fetch import Fetcher
-
                 fetch = Fetcher(max_bytes=MAX_INPUT_BYTES)
             return _from_bytes(fetch(text), name or text)
         if text.startswith("{") or _looks_like_jwt(text):

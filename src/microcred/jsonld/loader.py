@@ -9,6 +9,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pyld.context_resolver import ContextResolver
+from pyld.jsonld import LRUCache
+
 from .._resources import package_data_dir
 from ..errors import JsonLdError
 
@@ -66,8 +69,6 @@ class DocumentLoader:
         self._extra = {k: dict(v) for k, v in (extra or {}).items()}
         # pyld keeps a process-wide cache of resolved contexts keyed by URL; a loader-owned one keeps
         # loaders with different documents for one URL apart, and is reused across calls for speed.
-        from pyld.context_resolver import ContextResolver
-        from pyld.jsonld import LRUCache
 
         self.context_resolver = ContextResolver(LRUCache(maxsize=256), self)
 

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import unquote
 
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
 from ..errors import DidError, FetchError, KeyFormatError
 from ..fetch import Fetch
 from .algorithms import Algorithm
@@ -185,8 +187,6 @@ def _key_of_vm(vm: Mapping[str, Any], where: str) -> tuple[PublicKey, Algorithm]
             public, _, algorithm = key_from_jwk(vm)
             return public, algorithm
         if isinstance(vm.get("publicKeyBase58"), str) and vm.get("type") == "Ed25519VerificationKey2018":
-            from cryptography.hazmat.primitives.asymmetric import ed25519
-
             return ed25519.Ed25519PublicKey.from_public_bytes(b58decode(vm["publicKeyBase58"])), "Ed25519"
     except KeyFormatError as exc:
         raise DidError(f"{where}: {exc.message}") from None

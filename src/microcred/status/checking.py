@@ -21,6 +21,7 @@ from ..errors import MicrocredError, ProofError, StatusListError
 from ..jsonld.loader import DocumentLoader
 from ..keys.dids import resolve_verification_method
 from ..keys.material import IssuerKey
+from ..suites import verify_proof
 from .bitstring import (
     BITSTRING_ENTRY,
     MIN_LIST_BITS,
@@ -53,7 +54,6 @@ def list_verifier(
     nothing about who signed, so it is refused unless ``allow_self_named``. ``cryptosuites`` is an
     allow-list (default: every suite :func:`~microcred.suites.verify_proof` checks).
     """
-    from ..suites import verify_proof  # the sharp layer, loaded on first use
 
     def resolve(vm_id: str) -> Any:
         return resolve_verification_method(vm_id, fetch=fetch, trusted_keys=trusted_keys)
