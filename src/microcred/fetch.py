@@ -7,15 +7,17 @@ non-HTTPS URL. Every failure is a :class:`FetchError` naming the URL and the rea
 
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from .errors import FetchError
+
+if TYPE_CHECKING:
+    import os
 
 #: What everything that reads a remote document takes: a URL in, the bytes out (or FetchError).
 Fetch = Callable[[str], bytes]

@@ -19,22 +19,25 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 
 from . import _time
 from ._fields import achievement_id_of, issuer_id, recipient_of
 from .credential.builder import build_credential
 from .errors import LedgerError, MicrocredError, ProofError
-from .jsonld.loader import DocumentLoader
 from .keys.algorithms import default_cryptosuite, default_format
-from .keys.material import IssuerKey
 from .ledger.protocol import Ledger, Reservation, ReserveRequest, SignedDocument
-from .model.definition import Definition
-from .model.elements import Achievement, Issuer
-from .model.learner import Evidence, Recipient, Result
 from .suites.data_integrity import sign_proof
 from .suites.jwt import sign_jwt
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from .jsonld.loader import DocumentLoader
+    from .keys.material import IssuerKey
+    from .model.definition import Definition
+    from .model.elements import Achievement, Issuer
+    from .model.learner import Evidence, Recipient, Result
 
 Format = Literal["di", "jwt"]
 T = TypeVar("T")

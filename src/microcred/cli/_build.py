@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +19,9 @@ from ..model.definition import load_definition
 from ..model.learner import Evidence, Recipient, Result
 from ..suites.jwt import read_jwt
 from . import write_output
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 def read_credential(path: str) -> dict[str, Any]:

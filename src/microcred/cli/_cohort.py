@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from ..cohort.rows import count_cohort_rows, scan_cohort
 from ..cohort.run import OnError, issue_many
@@ -16,6 +14,10 @@ from ..cohort.summary import CohortEvent, CohortInterrupted
 from ..keys.files import load_key
 from ..ledger.protocol import Ledger
 from ..model.definition import load_definition
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from datetime import datetime
 
 # ------------------------------------------------------------------------------------- command glue
 

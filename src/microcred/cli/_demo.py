@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import _time
 from .._resources import package_data_dir
@@ -22,6 +21,10 @@ from ..model.definition import load_definition
 from ..model.learner import Recipient, Result
 from ..status.publishing import signed_status_lists
 from ..verifying.verify import verify
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
 
 #: The example achievement the demo issues (one of the files in ``examples/``).
 DEMO_EXAMPLE = "university-data-science.toml"

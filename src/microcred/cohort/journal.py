@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _files
 from ..errors import MicrocredError
 from .digests import DigestTable, digest
 from .output import DIR_SYNC_EVERY
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 JOURNAL_NAME = ".microcred-journal.jsonl"
 

@@ -7,11 +7,13 @@ import functools
 import hashlib
 import re
 import unicodedata
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _files
 from ..errors import MicrocredError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: Held (flock) by a run, so that two runs never write into one ``out_dir`` at once.
 LOCK_NAME = ".microcred-cohort.lock"

@@ -26,18 +26,20 @@ that repeats an earlier line is an error on the later line.
 from __future__ import annotations
 
 import csv
-import os
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
 from .. import _time
 from ..errors import MicrocredError
 from .digests import DigestTable, digest
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Iterator
+    from datetime import datetime
 
 #: Every column the cohort CSV understands (after normalising the header name).
 COHORT_COLUMNS = (

@@ -35,20 +35,16 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .. import _files, _time
 from ..baking.badge import default_badge_svg
 from ..errors import MicrocredError
 from ..issuing import Format, default_status_base_url, new_credential_id, record, reserve
 from ..keys.algorithms import default_cryptosuite, default_format
-from ..keys.material import IssuerKey
 from ..ledger.protocol import Ledger, Reservation, ReserveRequest
-from ..model.definition import Definition
 from .journal import Journal
 from .output import (
     DIR_SYNC_EVERY,
@@ -64,6 +60,13 @@ from .output import (
 from .rows import CohortRow, CohortRowError
 from .summary import CohortEvent, CohortInterrupted, CohortResult, CohortSummary, SummaryWriter
 from .workers import InlineExecutor, Shared, Signed, SignJob, bake_into, shared_for, sign_job, worker_init
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from datetime import datetime
+
+    from ..keys.material import IssuerKey
+    from ..model.definition import Definition
 
 CHUNK = 32
 OnError = Literal["skip", "stop"]

@@ -6,13 +6,15 @@ import contextlib
 import csv
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .. import _files
 from .output import TMP_PREFIX
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 #: The per-row summary of the last run: ``out_dir/summary/summary.csv`` and ``.json`` (in a folder of
 #: their own, so that ``microcred verify out_dir`` sees only credentials).

@@ -11,10 +11,8 @@ import pickle
 import signal
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from cryptography.hazmat.primitives import serialization
 
@@ -24,10 +22,15 @@ from ..errors import MicrocredError
 from ..issuing import Format, sign, with_status
 from ..keys.algorithms import Algorithm
 from ..keys.material import IssuerKey, PrivateKey
-from ..ledger.protocol import Reservation
-from ..model.definition import Definition
 from ..model.learner import Evidence, Recipient, Result
-from .rows import CohortRow
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from ..ledger.protocol import Reservation
+    from ..model.definition import Definition
+    from .rows import CohortRow
 
 # ------------------------------------------------------------------------------------ worker signing
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._time import format_datetime, is_aware
 from .._time import now as _now
@@ -20,6 +19,9 @@ from ..jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
 from ..model.definition import Definition
 from ..model.elements import Achievement, Issuer
 from ..model.learner import Evidence, Recipient, Result
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 CREDENTIALS_V2_URL = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT_URL = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

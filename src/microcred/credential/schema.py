@@ -11,11 +11,10 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft201909Validator, Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
-from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT201909, DRAFT202012
@@ -23,6 +22,9 @@ from referencing.jsonschema import DRAFT201909, DRAFT202012
 from .._resources import package_data_dir
 from ..errors import SchemaValidationError
 from ..jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 _HERE = Path(__file__).resolve().parent
 _PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/schema/"

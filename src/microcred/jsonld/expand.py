@@ -8,8 +8,7 @@ or trusted. This is the general (reference) path; :mod:`microcred.jsonld.fast` i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyld import jsonld as _pyld
 from pyld.canon import URDNA2015
@@ -17,6 +16,9 @@ from pyld.canon import URDNA2015
 from ..errors import JsonLdError
 from .limits import DEFAULT_LIMITS, CanonLimits, check_limits
 from .loader import DocumentLoader, default_loader
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 class _Dropped(Exception):

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyld import jsonld as _pyld
 
 from . import rdfc
 from .expand import pyld_options
-from .limits import CanonLimits
-from .loader import DocumentLoader
+
+if TYPE_CHECKING:
+    from .limits import CanonLimits
+    from .loader import DocumentLoader
 
 #
 # It follows pyld's own expansion step by step (pyld's _expand, _expand_object, _prepare_nested_context,

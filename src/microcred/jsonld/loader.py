@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyld.context_resolver import ContextResolver
 from pyld.jsonld import LRUCache
 
 from .._resources import package_data_dir
 from ..errors import JsonLdError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 #: The one URL constant naming microcred's extension: its context and schema hang off it.
 EXTENSION_NS = "https://w3id.org/microcred/v1"

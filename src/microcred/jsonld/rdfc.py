@@ -17,12 +17,14 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyld.canon import permutations as _sjt_permutations
 
 from ..errors import CanonicalizationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
 #: One quad: (subject, predicate, object, graph), serialised N-Quads terms; graph ``""`` = default graph.
 Quad = tuple[str, str, str, str]

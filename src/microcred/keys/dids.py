@@ -12,14 +12,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from ..errors import DidError, FetchError, KeyFormatError
-from ..fetch import Fetch
-from .algorithms import Algorithm
 from .material import (
     Binding,
     IssuerKey,
@@ -32,6 +30,10 @@ from .material import (
     same_key,
 )
 from .multibase import b58decode
+
+if TYPE_CHECKING:
+    from ..fetch import Fetch
+    from .algorithms import Algorithm
 
 DID_CONTEXT: Final = "https://www.w3.org/ns/did/v1"
 MULTIKEY_CONTEXT: Final = "https://w3id.org/security/multikey/v1"

@@ -9,10 +9,9 @@ tools use); with a passphrase, and for RSA, the private part is a PKCS#8 PEM (en
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -21,7 +20,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from .._files import write_atomic
 from ..errors import KeyFormatError
 from . import multibase as mb
-from .algorithms import Algorithm
 from .material import (
     PRIVATE_CODECS,
     SCALAR_LENGTHS,
@@ -35,6 +33,11 @@ from .material import (
     public_jwk,
     public_key_algorithm,
 )
+
+if TYPE_CHECKING:
+    import os
+
+    from .algorithms import Algorithm
 
 #: Marker and version of microcred's own key file format.
 KEY_FILE_VERSION: Final = 1

@@ -4,9 +4,8 @@ generating keys, and :class:`IssuerKey` (a signing key) / :class:`ResolvedKey` (
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Final, Literal, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -16,6 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from ..errors import KeyFormatError
 from . import multibase as mb
 from .algorithms import ALGORITHMS, MIN_RSA_BITS, Algorithm, jws_algorithm
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 #: How a verifier knows a key's controller holds it (see :mod:`microcred.keys.dids`).
 Binding = Literal["did:key", "did:web", "published", "self-named", "trusted"]

@@ -26,15 +26,17 @@ belongs to another issuer), ``ledger.time``, ``ledger.busy``, ``ledger.error``; 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from types import TracebackType
-from typing import Any, Literal, Protocol, Self
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self
 
 from ..errors import LedgerError
 from ..status.bitstring import Purpose, status_entry
+
+if TYPE_CHECKING:
+    import os
+    from datetime import datetime
+    from types import TracebackType
 
 #: How a credential is delivered: with a Data Integrity proof, or as a VC-JWT.
 Format = Literal["di", "jwt"]

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _time
 from ..errors import LedgerError
@@ -47,6 +44,11 @@ from .sqlite_schema import (
     inspect_file,
     migrate,
 )
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable, Iterator, Sequence
+    from datetime import datetime
 
 _RANDOM_TRIES = 32
 _BUCKET = 1024

@@ -12,9 +12,12 @@ import os
 import secrets
 import sqlite3
 import struct
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import LedgerError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 APPLICATION_ID = 0x6D637264
 #: The schema version this code writes; older files are migrated, newer ones refused.

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _time
 from .checks import (
@@ -39,6 +38,9 @@ from .vocabularies import (
     RESULT_TYPES,
     SUPERVISION_TYPES,
 )
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)

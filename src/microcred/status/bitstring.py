@@ -11,10 +11,12 @@ import base64
 import binascii
 import gzip
 import zlib
-from collections.abc import Iterable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import StatusListError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 #: The smallest bitstring the Bitstring Status List spec allows (16 KiB), for herd privacy; also the
 #: number of entries of every list the ledger allocates (the one home of the status-list size).

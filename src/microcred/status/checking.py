@@ -12,15 +12,12 @@ import dataclasses
 import json
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .. import _time
 from .._fields import issuer_id
 from ..errors import MicrocredError, ProofError, StatusListError
-from ..jsonld.loader import DocumentLoader
 from ..keys.dids import resolve_verification_method
-from ..keys.material import IssuerKey
 from ..suites import verify_proof
 from .bitstring import (
     BITSTRING_ENTRY,
@@ -30,6 +27,12 @@ from .bitstring import (
     decode_list,
     get_bit,
 )
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ..jsonld.loader import DocumentLoader
+    from ..keys.material import IssuerKey
 
 Fetch = Callable[[str], bytes]
 #: Verifies a status list credential's own proof; returns the id of the issuer whose key signed

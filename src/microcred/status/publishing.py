@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _time
 from ..errors import StatusListError
 from ..keys.algorithms import default_cryptosuite
-from ..keys.material import IssuerKey
-from ..ledger.protocol import Ledger
 from ..suites.data_integrity import sign_proof
 from .bitstring import MIN_LIST_BITS, PURPOSES, Purpose, encode_list, set_indexes
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ..keys.material import IssuerKey
+    from ..ledger.protocol import Ledger
 
 #: The VCDM 2.0 context defines every Bitstring Status List term.
 LIST_CREDENTIAL_CONTEXT = "https://www.w3.org/ns/credentials/v2"

@@ -13,19 +13,21 @@ import hashlib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from .. import _time
 from .._fields import issuer_id as _issuer_id
 from .._fields import json_copy
 from ..errors import JsonLdError, KeyFormatError, ProofError
 from ..jsonld.canonical import canonicalize
-from ..jsonld.loader import DocumentLoader
 from ..keys import multibase as mb
 from ..keys.algorithms import default_cryptosuite
 from ..keys.material import IssuerKey, ResolvedKey
 from .jcs import jcs
 from .signatures import sign_bytes, verify_bytes
+
+if TYPE_CHECKING:
+    from ..jsonld.loader import DocumentLoader
 
 Resolve = Callable[[str], ResolvedKey]
 

@@ -14,17 +14,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .. import _time
 from .._fields import issuer_id as _issuer_id
 from .._fields import json_copy, subject_id
 from ..errors import DidError, FetchError, InputError, JwtError, KeyFormatError
 from ..keys.algorithms import SIGNING_DEFAULTS, jws_algorithm
-from ..keys.material import IssuerKey, ResolvedKey
 from ..keys.multibase import b64url_decode, b64url_encode
 from .signatures import sign_bytes, verify_bytes
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ..keys.material import IssuerKey, ResolvedKey
 
 #: Registered JWT claims taken off the payload to get the bare credential back.
 JWT_CLAIMS: Final = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")

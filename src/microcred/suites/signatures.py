@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final, cast
+from typing import TYPE_CHECKING, Final, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -11,7 +11,9 @@ from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from ..errors import ProofError
-from ..keys.material import PrivateKey, PublicKey
+
+if TYPE_CHECKING:
+    from ..keys.material import PrivateKey, PublicKey
 
 _EC_SIZE: Final = {"P-256": 32, "P-384": 48}
 

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _time
 from ..credential.schema import schema_errors
 from ..errors import CanonicalizationError, JsonLdError, MicrocredError, SchemaValidationError
-from ..fetch import Fetch
 from ..jsonld.canonical import check_safe_mode
-from ..jsonld.loader import DocumentLoader
-from ..keys.material import IssuerKey, ResolvedKey
 from ..status.checking import check_status, list_verifier
 from ..suites.data_integrity import Resolve, verify_proof
-from ..suites.jwt import JwtResult
 from .report import Check
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ..fetch import Fetch
+    from ..jsonld.loader import DocumentLoader
+    from ..keys.material import IssuerKey, ResolvedKey
+    from ..suites.jwt import JwtResult
 
 _V1 = "https://www.w3.org/2018/credentials/v1"
 _V2 = "https://www.w3.org/ns/credentials/v2"

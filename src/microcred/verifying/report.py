@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..credential.inspection import elements_text
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 CheckStatus = Literal["passed", "failed", "warning", "skipped"]
 

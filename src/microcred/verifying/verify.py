@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _time
 from .._fields import issuer_id
@@ -22,7 +21,6 @@ from ..fetch import Fetch, Fetcher
 from ..jsonld.limits import check_limits
 from ..jsonld.loader import DocumentLoader, default_loader
 from ..keys.dids import resolve_verification_method
-from ..keys.material import IssuerKey, ResolvedKey
 from ..suites.data_integrity import check_cryptosuites
 from ..suites.jwt import JwtResult, check_algorithms, verify_jwt
 from .checks import (
@@ -38,6 +36,11 @@ from .checks import (
     types_of,
 )
 from .report import Check, VerificationReport
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ..keys.material import IssuerKey, ResolvedKey
 
 
 @dataclass(frozen=True)
