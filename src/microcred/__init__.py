@@ -3,10 +3,16 @@
 The public API is what this module exports (``__all__``). Most callers need only
 :func:`load_definition`, :func:`issue` / :func:`issue_many`, :func:`verify`, :func:`bake` /
 :func:`unbake` and :class:`Ledger`. :mod:`microcred.suites` is the sharp layer (Data Integrity
-cryptosuites) for experts.
+cryptosuites and VC-JWT) for experts.
+
+The library never prints: it reports on the ``microcred`` logger (what was fetched and how long it
+took, what a cohort run issued, skipped and retried, ledgers created and migrated), which has only a
+``NullHandler`` until the application configures logging.
 """
 
 from __future__ import annotations
+
+import logging
 
 from .baking.badge import default_badge_svg
 from .baking.bake import bake, unbake
@@ -62,6 +68,8 @@ from .model.learner import Evidence, Recipient, Result
 from .status.publishing import PublishedList, signed_status_lists
 from .verifying.report import Check, VerificationReport
 from .verifying.verify import verify, verify_many
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __version__ = "0.1.0"
 

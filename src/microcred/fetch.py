@@ -7,6 +7,8 @@ non-HTTPS URL. Every failure is a :class:`FetchError` naming the URL and the rea
 
 from __future__ import annotations
 
+import logging
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
@@ -18,6 +20,8 @@ from .errors import FetchError
 
 if TYPE_CHECKING:
     import os
+
+log = logging.getLogger(__name__)
 
 #: What everything that reads a remote document takes: a URL in, the bytes out (or FetchError).
 Fetch = Callable[[str], bytes]
@@ -118,12 +122,34 @@ class Fetcher:
         return data
 
     def __call__(self, url: str) -> bytes:
-        """The bytes at ``url``; :class:`FetchError` if it cannot be had within the limits."""
+        """The bytes at ``url``; :class:`FetchError` if it cannot be had within the limits.
+
+        Logged on the ``microcred.fetch`` logger: what was served from a resource (debug), fetched
+        over the network, and how long it took (info), or refused and why (info).
+        """
         if not isinstance(url, str) or not url:
             raise FetchError("no URL to fetch")
         found = self._resource(url)
         if found is not None:
+            log.debug("served %s from a given resource (%d bytes)", url, len(found), extra={"url": url})
             return found
+        started = time.perf_counter()
+        try:
+            data = self._fetch(url)
+        except FetchError as exc:
+            log.info("did not fetch %s: %s", url, exc.message, extra={"url": url, "code": exc.code})
+            raise
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        log.info(
+            "fetched %s: %d bytes in %.0f ms",
+            url,
+            len(data),
+            elapsed_ms,
+            extra={"url": url, "bytes": len(data), "duration_ms": elapsed_ms},
+        )
+        return data
+
+    def _fetch(self, url: str) -> bytes:
         if not self.allow_network:
             raise FetchError(
                 f"{url} is not among the given resources and network access is off "

@@ -16,6 +16,7 @@ between them:
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 Format = Literal["di", "jwt"]
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class BuildOptions(TypedDict, total=False):
@@ -161,6 +163,7 @@ def reserve(ledger: Ledger, requests: Sequence[ReserveRequest]) -> list[Reservat
     except MicrocredError as exc:
         if len(requests) <= 1:
             return [exc]
+        log.info("reserving a batch of %d failed (%s); retrying them one at a time", len(requests), exc)
     out: list[Reservation | MicrocredError] = []
     for request in requests:
         try:
@@ -183,6 +186,7 @@ def record(ledger: Ledger, items: Sequence[tuple[Reservation, SignedDocument]]) 
     except MicrocredError as exc:
         if len(items) <= 1:
             return [exc]
+        log.info("recording a batch of %d failed (%s); retrying them one at a time", len(items), exc)
     out: list[str | MicrocredError] = []
     for reservation, document in items:
         try:

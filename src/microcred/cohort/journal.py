@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,10 @@ from .output import DIR_SYNC_EVERY
 if TYPE_CHECKING:
     from pathlib import Path
 
+#: The journal of issued rows kept in ``out_dir`` (used for idempotency when there is no ledger).
 JOURNAL_NAME = ".microcred-journal.jsonl"
+
+log = logging.getLogger(__name__)
 
 
 class Journal:
@@ -34,6 +38,7 @@ class Journal:
             self._load(keep=load)
         self.handle = open(self.path, "ab")  # noqa: SIM115 - closed by close()
         if self.handle.tell() and self._ends_torn():
+            log.info("the journal %s ends in a line torn by a crash; that row is issued again", self.path)
             self.handle.write(b"\n")  # a line torn by a crash ends here; the next one starts clean
         self.unsynced = 0
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import logging
 import os
 import signal
 import threading
@@ -69,6 +70,8 @@ if TYPE_CHECKING:
     from ..model.definition import Definition
 
 CHUNK = 32
+log = logging.getLogger(__name__)
+
 OnError = Literal["skip", "stop"]
 
 
@@ -243,6 +246,7 @@ class _Run:
                     error=f"the ledger records credential {record.credential_id} for this row "
                     f"without its document, and {name} is missing or changed",
                 )
+            log.info("restoring %s from the ledger's copy (it was missing or changed)", self.out / name)
             self.write_all([(name, data)])  # restore the exact signed bytes the ledger recorded
         image = self.image_name(stem)
         if image is not None and not (self.out / image).exists():
@@ -387,6 +391,27 @@ class _Run:
         self.summary.interrupted = interrupted
         self.summary.elapsed_seconds = time.perf_counter() - started
         self.writer.finish(self.summary)
+        s = self.summary
+        log.info(
+            "cohort run for %s into %s: %d issued, %d already issued, %d failed in %.1f s%s",
+            self.achievement_id,
+            self.out,
+            s.issued,
+            s.skipped_existing,
+            s.failed,
+            s.elapsed_seconds,
+            " (interrupted)"
+            if interrupted
+            else f" (stopped at line {s.stopped_at_line})"
+            if s.stopped_at_line
+            else "",
+            extra={
+                "issued": s.issued,
+                "skipped": s.skipped_existing,
+                "failed": s.failed,
+                "duration_s": s.elapsed_seconds,
+            },
+        )
 
 
 def _resolve_bake(bake: bytes | Literal["default"] | None, definition: Definition) -> bytes | None:
@@ -500,6 +525,7 @@ def _issue_locked(
     salt: str | None,
 ) -> CohortSummary:
     for stale in out.glob(f"{TMP_PREFIX}*"):  # left by a killed run
+        log.debug("removing %s, left by a run that was killed", stale)
         with contextlib.suppress(OSError):
             stale.unlink()
     run = _Run(
@@ -532,6 +558,14 @@ def _issue_locked(
         job_shared = shared.light()  # the pool's initializer gave each worker the rest
     else:
         job_shared = replace(shared, obj=None)  # any other executor: everything travels with each job
+    log.info(
+        "cohort run for %s into %s: %d worker(s), %s%s",
+        run.achievement_id,
+        out,
+        workers,
+        format,
+        ", recorded in the ledger" if ledger is not None else "",
+    )
     limit = max(1, max_in_flight or max(4 * workers, 2 * CHUNK))
     chunk_size = max(1, min(CHUNK, limit // 2))
     in_flight: deque[list[_Pending | CohortResult]] = deque()

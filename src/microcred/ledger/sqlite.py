@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import secrets
 import sqlite3
 from pathlib import Path
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
     from datetime import datetime
 
+log = logging.getLogger(__name__)
 _RANDOM_TRIES = 32
 _BUCKET = 1024
 
@@ -122,6 +124,7 @@ class SQLiteLedger(Ledger):
                     f"the folder {target.parent} does not exist", source=str(target), code="ledger.missing"
                 )
             create_file(target, _iso(clock()))
+            log.info("created the ledger %s", target)
         inspect_file(target)
         try:
             conn = sqlite3.connect(target, isolation_level=None, timeout=BUSY_TIMEOUT_S)
@@ -153,6 +156,12 @@ class SQLiteLedger(Ledger):
                     current = conn.execute("PRAGMA user_version").fetchone()[0]
                     if current < schema.SCHEMA_VERSION:
                         migrate(conn, current, _iso(clock()))
+                        log.info(
+                            "migrated the ledger %s from schema %d to %d",
+                            target,
+                            current,
+                            schema.SCHEMA_VERSION,
+                        )
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")

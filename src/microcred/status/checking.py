@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
     from ..jsonld.loader import DocumentLoader
     from ..keys.material import IssuerKey
+
+log = logging.getLogger(__name__)
 
 Fetch = Callable[[str], bytes]
 #: Verifies a status list credential's own proof; returns the id of the issuer whose key signed
@@ -205,8 +208,10 @@ def _list_bits(
     if verdict is None:  # each list's proof is checked once per call
         try:
             verdict = ("ok", verify_list(document))
+            log.debug("status list %s verified, signed for %s", url, verdict[1], extra={"url": url})
         except MicrocredError as exc:
             verdict = ("failed", f"the status list credential {url} does not verify: {exc}")
+            log.info("status list %s does not verify: %s", url, exc, extra={"url": url})
         cache[("verified", url)] = verdict
     if verdict[0] == "failed":
         raise _CannotCheck(verdict[1])
