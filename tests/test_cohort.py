@@ -8,7 +8,6 @@ import csv
 import io
 import json
 import multiprocessing
-import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).parent / "helpers"))
-
 from cohort_support import DEFINITION, NAMES, check_credential, check_proof, make_issuer, write_cohort
-
 from microcred.cli._cohort import run_cohort_command
 from microcred.cohort.journal import JOURNAL_NAME
 from microcred.cohort.output import credential_file_name

@@ -16,10 +16,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "helpers"))
-
 from cohort_support import check_credential, make_issuer, write_cohort
-
 from microcred.cohort.journal import JOURNAL_NAME
 from microcred.ledger.protocol import Ledger
 

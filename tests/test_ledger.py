@@ -48,6 +48,7 @@ def path(tmp_path: Path) -> Path:
     return tmp_path / "issued.db"
 
 
+@pytest.mark.durable
 def test_new_ledger_settings(path):
     with Ledger.open(path) as ledger:
         conn = ledger._conn

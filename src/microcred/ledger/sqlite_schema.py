@@ -2,7 +2,8 @@
 
 Plain SQL throughout (portable to PostgreSQL). A new file is built aside and linked into place, so a
 crash never leaves half a ledger; a file that is not a complete microcred ledger is refused before
-SQLite touches it; WAL mode with ``synchronous=FULL``.
+SQLite touches it; WAL mode with ``synchronous=FULL`` (``OFF`` only under the test-only switch
+:data:`microcred._files.DURABLE`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sqlite3
 import struct
 from typing import TYPE_CHECKING
 
+from .. import _files
 from ..errors import LedgerError
 
 if TYPE_CHECKING:
@@ -140,7 +142,7 @@ def configure(conn: sqlite3.Connection, path: Path) -> None:
         raise LedgerError(
             f"cannot switch the ledger to WAL mode (got {mode})", source=str(path), code="ledger.error"
         )
-    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA synchronous = FULL" if _files.DURABLE else "PRAGMA synchronous = OFF")
 
 
 def migrate(conn: sqlite3.Connection, start: int, now: str) -> None:
@@ -176,16 +178,11 @@ def create_file(path: Path, now: str) -> None:
                 with path.open("xb") as target:
                     target.write(tmp.read_bytes())
                     target.flush()
-                    os.fsync(target.fileno())
+                    _files.sync_file(target.fileno())
             except FileExistsError:
                 pass
         else:
-            with contextlib.suppress(OSError):
-                fd = os.open(path.parent, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+            _files.sync_folder(path.parent)
     finally:
         for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
             with contextlib.suppress(FileNotFoundError):
