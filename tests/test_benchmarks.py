@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import subprocess
 import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "run.py"
-sys.path.insert(0, str(SCRIPT.parent))
 
-import run as bench  # noqa: E402
+
+def _load_script() -> types.ModuleType:
+    """benchmarks/run.py as a module (it finds its sibling modules itself)."""
+    spec = importlib.util.spec_from_file_location("benchmarks_run", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _load_script()
 
 OPERATION_LABELS = [label for _, label, _ in bench.OPERATIONS]
 CANON_OPERATIONS = [name for name, _, canon in bench.OPERATIONS if canon]

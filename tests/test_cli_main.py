@@ -48,9 +48,16 @@ def test_unknown_option_is_a_usage_error_with_exit_2(command):
     assert "Traceback" not in result.output
 
 
-def test_version():
+def test_version_is_written_in_one_place():
+    """microcred.__version__ is the one place: the CLI prints it, and the package metadata (hatch's
+    dynamic version) is read from it."""
+    import importlib.metadata
+
+    import microcred
+
     result = CliRunner().invoke(main, ["--version"])
-    assert result.exit_code == 0 and result.output.startswith("microcred, version ")
+    assert result.exit_code == 0 and result.output == f"microcred, version {microcred.__version__}\n"
+    assert importlib.metadata.version("microcred") == microcred.__version__
 
 
 def test_bash_completion_script_is_generated():

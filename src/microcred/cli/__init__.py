@@ -10,12 +10,12 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
+from .. import __version__
 from .._files import write_atomic
 from ..errors import MicrocredError
 
@@ -73,16 +73,8 @@ class _Group(click.Group):
             ) from None
 
 
-def _version() -> str:
-
-    try:
-        return version("microcred")
-    except PackageNotFoundError:  # running from a source tree
-        return "0+unknown"
-
-
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(_version(), "--version", prog_name="microcred")
+@click.version_option(__version__, "--version", prog_name="microcred")
 def main() -> None:
     """Build, sign, verify, revoke and bake Open Badges 3.0 micro-credentials.
 
