@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from ..cohort.rows import count_cohort_rows, scan_cohort
-from ..cohort.run import OnError, issue_many
+from ..cohort.run import issue_many
 from ..cohort.summary import CohortEvent, CohortInterrupted
 from ..keys.files import load_key
 from ..ledger.protocol import Ledger
@@ -18,6 +18,8 @@ from ..model.definition import load_definition
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from datetime import datetime
+
+    from ..cohort.bookkeeping import OnError
 
 # ------------------------------------------------------------------------------------- command glue
 

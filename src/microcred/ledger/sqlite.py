@@ -36,6 +36,7 @@ from .protocol import (
     StatusSlot,
     canonical_bytes,
 )
+from .sqlite_allocation import Allocator
 from .sqlite_schema import (
     APPLICATION_ID,
     BUSY_TIMEOUT_S,
@@ -52,8 +53,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 log = logging.getLogger(__name__)
-_RANDOM_TRIES = 32
-_BUCKET = 1024
 
 
 def _iso(moment: datetime | str) -> str:
@@ -278,10 +277,11 @@ class SQLiteLedger(Ledger):
                 )
             db.execute("UPDATE credentials SET state = 'abandoned' WHERE seq = ?", (seq,))
         now = _iso(self._now())
-        rev_list, rev_url, rev_index = self._allocate(db, base, "revocation", issuer, now)
+        pick = self._allocator(db)
+        rev_list, rev_url, rev_index = pick(base, "revocation", issuer, now)
         sus: tuple[int, str, int] | None = None
         if request.suspension:
-            sus = self._allocate(db, base, "suspension", issuer, now)
+            sus = pick(base, "suspension", issuer, now)
         cursor = db.execute(
             "INSERT INTO credentials (credential_id, achievement_id, recipient, format, issuer, "
             "issued_at, row_key, state, reserved_at, revocation_list, revocation_index, "
@@ -316,100 +316,8 @@ class SQLiteLedger(Ledger):
         with self._tx():
             return [self.record_signed(reservation, document) for reservation, document in items]
 
-    def _allocate(
-        self, db: sqlite3.Connection, base: str, purpose: str, issuer: str | None, now: str
-    ) -> tuple[int, str, int]:
-        """A uniformly random free index in the newest non-full list for ``base``/``purpose``."""
-        row = db.execute(
-            "SELECT list_id, url, size, used, issuer FROM status_lists WHERE base_url = ? AND purpose = ? "
-            "ORDER BY seq DESC LIMIT 1",
-            (base, purpose),
-        ).fetchone()
-        if row is not None and row[4] is not None and issuer is not None and row[4] != issuer:
-            raise LedgerError(
-                f"the status lists under {base} belong to issuer {row[4]}, not {issuer}; "
-                "use another status list base URL",
-                code="ledger.issuer",
-                source=str(self.path),
-            )
-        if row is None or row[3] >= row[2]:
-            number = (
-                1
-                if row is None
-                else db.execute(
-                    "SELECT MAX(seq) FROM status_lists WHERE base_url = ? AND purpose = ?", (base, purpose)
-                ).fetchone()[0]
-                + 1
-            )
-            url = f"{base}/{purpose}-{number}"
-            cursor = db.execute(
-                "INSERT INTO status_lists (url, base_url, purpose, seq, size, used, issuer, created_at) "
-                "VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
-                (
-                    url,
-                    base,
-                    purpose,
-                    number,
-                    self._list_size,
-                    issuer if row is None else (row[4] or issuer),
-                    now,
-                ),
-            )
-            list_id, size, used = cursor.lastrowid, self._list_size, 0
-            assert list_id is not None
-        else:
-            list_id, url, size, used = row[0], row[1], row[2], row[3]
-            if row[4] is None and issuer is not None:
-                db.execute(
-                    "UPDATE status_lists SET issuer = ? "
-                    "WHERE base_url = ? AND purpose = ? AND issuer IS NULL",
-                    (issuer, base, purpose),
-                )
-        column = "revocation" if purpose == "revocation" else "suspension"
-        taken = f"SELECT 1 FROM credentials WHERE {column}_list = ? AND {column}_index = ?"
-        index = -1
-        for _ in range(_RANDOM_TRIES):  # rejection sampling: uniform, and fast while the list has room
-            candidate = self._randbelow(size)
-            if db.execute(taken, (list_id, candidate)).fetchone() is None:
-                index = candidate
-                break
-        if index < 0:  # nearly full: pick the k-th free index exactly, bucket by bucket
-            index = self._kth_free(db, column, list_id, size, self._randbelow(size - used))
-        db.execute("UPDATE status_lists SET used = used + 1 WHERE list_id = ?", (list_id,))
-        return list_id, url, index
-
-    def _kth_free(self, db: sqlite3.Connection, column: str, list_id: int, size: int, k: int) -> int:
-        counts = dict(
-            db.execute(
-                f"SELECT {column}_index / {_BUCKET}, COUNT(*) FROM credentials WHERE {column}_list = ? "
-                f"GROUP BY {column}_index / {_BUCKET}",
-                (list_id,),
-            ).fetchall()
-        )
-        for bucket in range((size + _BUCKET - 1) // _BUCKET):
-            start, stop = bucket * _BUCKET, min(size, (bucket + 1) * _BUCKET)
-            free = (stop - start) - counts.get(bucket, 0)
-            if k >= free:
-                k -= free
-                continue
-            used = {
-                r[0]
-                for r in db.execute(
-                    f"SELECT {column}_index FROM credentials WHERE {column}_list = ? AND {column}_index >= ? "
-                    f"AND {column}_index < ?",
-                    (list_id, start, stop),
-                )
-            }
-            for index in range(start, stop):
-                if index not in used:
-                    if k == 0:
-                        return index
-                    k -= 1
-        raise LedgerError(
-            "status list bookkeeping is inconsistent (no free index in a list marked not full)",
-            source=str(self.path),
-            code="ledger.damaged",
-        )
+    def _allocator(self, db: sqlite3.Connection) -> Allocator:
+        return Allocator(db, randbelow=self._randbelow, list_size=self._list_size, source=str(self.path))
 
     def record_signed(self, reservation: Reservation | int, document: SignedDocument) -> str:
         """Record the signed credential for a reservation; returns its SHA-256 (hex).
