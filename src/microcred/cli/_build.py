@@ -122,7 +122,9 @@ Example:
   microcred inspect --json credential.json
 """
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the elements as JSON (DESIGN.md §3 names).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the elements as JSON (names as in docs/mapping.md)."
+)
 @click.argument("file", type=click.Path(dir_okay=False))
 def inspect(as_json: bool, file: str) -> None:
     """Show the micro-credential elements of an Open Badges 3.0 credential.

@@ -249,10 +249,9 @@ def sign_cmd(
 
     \b
     Example:
-      microcred build --achievement examples/data-stewardship.toml --recipient learner@example.org -o u.json
+      microcred build --achievement examples/online-course-badge.toml --recipient ada@example.org -o u.json
       microcred sign --key issuer-key.json --created 2026-01-01T00:00:00Z u.json -o signed.json
     """
-
     key = load_signing_key(key_path, passphrase_env)
     read = read_credential(_source(unsigned), name=unsigned)
     if read.credential is None:

@@ -1,6 +1,6 @@
 """Cohort issuance: read a learner CSV as a stream, sign across processes, write one file per learner.
 
-The flow, in chunks of rows (DESIGN.md §6, §7)::
+The flow, in chunks of rows::
 
     read + validate row ─► already issued? (ledger, else the out_dir journal) ─► reserve status entries
       (this process)                                                          (ledger, one commit)

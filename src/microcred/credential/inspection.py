@@ -1,6 +1,6 @@
 """The micro-credential elements of any Open Badges 3.0 credential, for people.
 
-:func:`credential_elements` reads what a credential states under the element names of DESIGN.md §3;
+:func:`credential_elements` reads what a credential states under the element names of docs/mapping.md;
 an element the credential does not state is ``None``, never guessed. It reads microcred's own terms, the
 edubadges terms (``ECTS``, ``assessmentType`` …, ``ext:EQF`` / ``ext:QualityAssurance`` alignments), the
 VC Data Model 1.1 shape (``issuanceDate`` / ``expirationDate``) and plain OB 3.0 credentials.

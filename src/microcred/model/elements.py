@@ -2,7 +2,8 @@
 
 Every value is checked in ``__post_init__``; a bad one raises :class:`~microcred.errors.DefinitionError`
 whose ``path`` names the element (``workload.hours``). Each element class has ``to_element()``, the
-JSON form used by achievement definition files and by ``inspect --json`` (DESIGN.md §3 names).
+JSON form used by achievement definition files and by ``inspect --json`` (the element names of
+docs/mapping.md).
 """
 
 from __future__ import annotations
@@ -436,7 +437,7 @@ class Stackability:
 
 @dataclass(frozen=True, slots=True)
 class Achievement:
-    """What is awarded, with the micro-credential elements of DESIGN.md §3 as fields."""
+    """What is awarded, with the micro-credential elements (docs/mapping.md) as fields."""
 
     id: str
     title: str
