@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 def read_credential(path: str) -> dict[str, Any]:
     """Read a credential for ``inspect``: JSON, a compact JWT, a baked PNG/SVG, an https URL, or - (stdin)."""
-
     source: Any = sys.stdin.buffer.read() if path == "-" else path
     read = read_any(source, name=path)
     if read.credential is not None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ..cohort.bookkeeping import OnError
+    from ..keys.material import IssuerKey
 
 # ------------------------------------------------------------------------------------- command glue
 
@@ -77,7 +78,7 @@ def _progress_callback(
 def run_cohort_command(
     definition_path: str | os.PathLike[str],
     cohort_path: str | os.PathLike[str],
-    key: Any,
+    key: IssuerKey | str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
     *,
     ledger_path: str | os.PathLike[str] | None = None,
@@ -105,7 +106,6 @@ def run_cohort_command(
     A bad file, header, key, definition or ledger raises a
     :class:`~microcred.errors.MicrocredError` (exit 2).
     """
-
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     if isinstance(key, str | os.PathLike):

@@ -30,6 +30,9 @@ from ._demo import run_demo
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from ..credential.reader import Source
+    from ..keys.material import IssuerKey
+
 _VERIFY_SUFFIXES = {".json", ".jsonld", ".jwt", ".png", ".svg", ".txt"}
 
 
@@ -71,7 +74,7 @@ def _expand_inputs(inputs: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _source(item: str) -> Any:
+def _source(item: str) -> Source:
     if item == "-":
         return sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
     if item.startswith(("https://", "http://")):
@@ -126,7 +129,6 @@ def verify_cmd(
 
     Exit 0 when every input verified, 1 when any did not, 2 when an input could not be read.
     """
-
     fetcher = Fetcher(resources=_parse_resources(resources), allow_network=not offline)
     trusted = [load_key(Path(p)).public() for p in trust_keys]
     now = _parse_time(now_text, "--now")
@@ -183,9 +185,8 @@ def verify_cmd(
     sys.exit(worst)
 
 
-def load_signing_key(path: str, passphrase_env: str | None) -> Any:
+def load_signing_key(path: str, passphrase_env: str | None) -> IssuerKey:
     """Load a private key file, reading its passphrase from an environment variable when given."""
-
     passphrase = None
     if passphrase_env:
         passphrase = os.environ.get(passphrase_env)
@@ -262,7 +263,7 @@ def sign_cmd(
     write_output(issued.serialize(), out)
 
 
-def _check_format(key: Any, fmt: str) -> None:
+def _check_format(key: IssuerKey, fmt: str) -> None:
 
     if fmt == "di" and default_format(key.algorithm) != "di":
         fail(f"{key.algorithm} keys sign VC-JWTs only ({key.jws_algorithm}); use --format jwt")
@@ -354,7 +355,6 @@ def issue_cmd(
       microcred issue --key issuer-key.json --achievement ach.toml --cohort cohort.csv --out-dir out/ \\
           --ledger issuer.db --status-url https://uni.example/status
     """
-
     key = load_signing_key(key_path, passphrase_env)
     when = _parse_time(created, "--created")
     _check_format(key, fmt)
@@ -434,7 +434,6 @@ def demo_cmd(keep: str | None) -> None:
       microcred demo
       microcred demo --keep demo-out/
     """
-
     ok = run_demo(keep=Path(keep) if keep else None, echo=click.echo)
     sys.exit(EXIT_OK if ok else EXIT_INVALID)
 

@@ -64,7 +64,6 @@ def keygen(
       microcred keygen --did-web example.edu -o issuer-key.json
       microcred did-doc issuer-key.json > did.json   # publish at https://example.edu/.well-known/did.json
     """
-
     if did_web and issuer_url:
         fail("give either --did-web or --issuer-url, not both")
     if algorithm == "RSA" and not (did_web or issuer_url):
@@ -96,7 +95,6 @@ def did_doc(as_jwks: bool, passphrase_env: str | None, key_file: Path) -> None:
       microcred did-doc issuer-key.json > did.json
       microcred did-doc --jwks issuer-key.json > jwks.json
     """
-
     if not key_file.exists():
         fail(f"{key_file}: no such key file")
     try:

@@ -155,7 +155,6 @@ def status_list(
     Example:
       microcred status-list --ledger issued.db --key issuer-key.json -o public/status
     """
-
     key = load_signing_key(str(key_path), passphrase_env)
     now = _time.now()
     until = now + timedelta(days=valid_days) if valid_days else None

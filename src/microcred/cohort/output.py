@@ -7,13 +7,14 @@ import functools
 import hashlib
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import _files
 from ..errors import MicrocredError
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import BinaryIO
 
 #: Held (flock) by a run, so that two runs never write into one ``out_dir`` at once.
 LOCK_NAME = ".microcred-cohort.lock"
@@ -71,7 +72,7 @@ def image_suffix(image: bytes) -> str:
     return ".png" if image.startswith(b"\x89PNG") else ".svg"
 
 
-def lock_out_dir(out: Path) -> Any:
+def lock_out_dir(out: Path) -> BinaryIO:
     """Hold an exclusive lock on ``out_dir`` for the run: two runs into one folder would trip each other."""
     handle = open(out / LOCK_NAME, "a+b")  # noqa: SIM115 - closed by the caller
     try:

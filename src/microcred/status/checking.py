@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ..jsonld.loader import DocumentLoader
-    from ..keys.material import IssuerKey
+    from ..keys.material import IssuerKey, ResolvedKey
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def list_verifier(
     allow-list (default: every suite :func:`~microcred.suites.verify_proof` checks).
     """
 
-    def resolve(vm_id: str) -> Any:
+    def resolve(vm_id: str) -> ResolvedKey:
         return resolve_verification_method(vm_id, fetch=fetch, trusted_keys=trusted_keys)
 
     def verify(document: Mapping[str, Any]) -> str:
