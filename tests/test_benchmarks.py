@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+#: One run of the benchmark script takes several seconds: long-running, like the crash tests.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "run.py"
 

@@ -19,9 +19,10 @@ import copy
 import json
 import os
 import random
+import select
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +54,43 @@ CREATED_ISO = "2024-03-01T12:00:00Z"
 # ------------------------------------------------------------------------------------------ node side
 
 
+class _Server:
+    """``node serve.mjs``: the interop CLIs in one Node process for the session (one JSON line per
+    call each way), so the Digital Bazaar stack loads once instead of once per call."""
+
+    def __init__(self, node: str, env: Mapping[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [node, str(INTEROP / "serve.mjs")],
+            cwd=INTEROP,
+            env=dict(env),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+
+    def call(self, script: str, args: list[str]) -> tuple[int, str, str]:
+        """(exit code, stdout, stderr) of ``node script args…``, run inside the server."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"script": script, "args": args}) + "\n")
+        self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], NODE_TIMEOUT)
+        line = self.proc.stdout.readline() if ready else ""
+        if not line:
+            pytest.fail(f"serve.mjs gave no answer for {script} (exit {self.proc.poll()})", pytrace=False)
+        answer = json.loads(line)
+        return answer["exitCode"], answer["stdout"], answer["stderr"]
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
 @dataclass(frozen=True)
 class Node:
     """Runs the interop CLIs with an environment that serves microcred's contexts to them."""
@@ -60,31 +98,33 @@ class Node:
     node: str
     env: Mapping[str, str]
     workdir: Path
+    server: _Server | None = None
 
     def run(self, script: str, *args: str | Path, stdin: str | None = None) -> dict[str, Any]:
-        """Run ``node script args…`` in tests/interop and return its JSON output (fails on exit != 0)."""
-        cmd = [self.node, str(INTEROP / script), *map(str, args)]
-        proc = subprocess.run(
-            cmd,
-            cwd=INTEROP,
-            env=dict(self.env),
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=NODE_TIMEOUT,
-            check=False,
-        )
-        if proc.returncode != 0:
-            pytest.fail(
-                f"{script} exited {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}",
-                pytrace=False,
+        """Run ``node script args…`` in tests/interop and return its JSON output (fails on exit != 0).
+
+        Served by the session's ``serve.mjs`` unless the call reads stdin (then a process of its own).
+        """
+        if self.server is not None and stdin is None:
+            code, stdout, stderr = self.server.call(script, [str(a) for a in args])
+        else:
+            proc = subprocess.run(
+                [self.node, str(INTEROP / script), *map(str, args)],
+                cwd=INTEROP,
+                env=dict(self.env),
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=NODE_TIMEOUT,
+                check=False,
             )
+            code, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
+        if code != 0:
+            pytest.fail(f"{script} exited {code}\nstdout: {stdout}\nstderr: {stderr}", pytrace=False)
         try:
-            return json.loads(proc.stdout)
+            return json.loads(stdout)
         except ValueError:
-            pytest.fail(
-                f"{script} printed no JSON\nstdout: {proc.stdout}\nstderr: {proc.stderr}", pytrace=False
-            )
+            pytest.fail(f"{script} printed no JSON\nstdout: {stdout}\nstderr: {stderr}", pytrace=False)
 
     def file(self, name: str, data: Any) -> Path:
         """Write ``data`` as JSON to a fresh file in this session's work folder."""
@@ -130,7 +170,7 @@ def _install(npm: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Node:
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     """node + the pinned npm packages, installed if needed; FAILS (not skips) when that is impossible."""
     node_bin, npm_bin = shutil.which("node"), shutil.which("npm")
     if not node_bin or not npm_bin:
@@ -165,7 +205,9 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Node:
     env = dict(os.environ)
     env["MICROCRED_INTEROP_DOCUMENTS"] = str(documents_file)
     env.pop("NODE_OPTIONS", None)
-    return Node(node_bin, env, workdir)
+    server = _Server(node_bin, env)
+    yield Node(node_bin, env, workdir, server)
+    server.close()
 
 
 # ------------------------------------------------------------------------------------------ keys

@@ -181,15 +181,27 @@ export function errorText(e) {
   return String(e);
 }
 
-/** Run `main` and print its JSON result; a usage error or crash prints {"error"} and exits 2. */
-export async function runCli(main, usage) {
+/** Run `main` on `argv`: {exitCode, stdout, stderr} as a CLI run would print them (JSON result, or
+ * {"error"} and exit 2 for a usage error or crash). */
+export async function invoke(main, usage, argv) {
   try {
-    const result = await main(process.argv.slice(2));
-    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    const result = await main(argv);
+    return {exitCode: 0, stdout: JSON.stringify(result, null, 2) + '\n', stderr: ''};
   } catch(e) {
     const message = e instanceof UsageError ? `${e.message}\nusage: ${usage}` : (e?.stack ?? String(e));
-    process.stdout.write(JSON.stringify({error: errorText(e)}) + '\n');
-    process.stderr.write(message + '\n');
-    process.exitCode = 2;
+    return {exitCode: 2, stdout: JSON.stringify({error: errorText(e)}) + '\n', stderr: message + '\n'};
   }
+}
+
+/** Run `main` on the command line and print its JSON result; a usage error or crash prints {"error"}
+ * and exits 2. Under serve.mjs, hand `main` to the server instead (it runs it once per request). */
+export async function runCli(main, usage) {
+  if(globalThis.microcredInteropServer) {
+    globalThis.microcredInteropServer.register(main, usage);
+    return;
+  }
+  const {exitCode, stdout, stderr} = await invoke(main, usage, process.argv.slice(2));
+  process.stdout.write(stdout);
+  process.stderr.write(stderr);
+  process.exitCode = exitCode;
 }
