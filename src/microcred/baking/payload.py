@@ -8,12 +8,13 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .. import limits
 from ..errors import BakingError
 
 #: Largest image accepted by :func:`bake` and :func:`unbake` (badge images are small).
-MAX_IMAGE_BYTES = 16 * 1024 * 1024
+MAX_IMAGE_BYTES = limits.MAX_IMAGE_BYTES
 #: Largest credential text accepted, baked or (after any decompression) unbaked.
-MAX_CREDENTIAL_BYTES = 4 * 1024 * 1024
+MAX_CREDENTIAL_BYTES = limits.MAX_BAKED_CREDENTIAL_BYTES
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: ``iTXt`` keyword of an Open Badges 3.0 credential.

@@ -13,8 +13,7 @@ from ..baking.bake import unbake
 from ..errors import BakingError, InputError
 from ..fetch import Fetcher
 
-#: The largest input read as a credential (a baked image included).
-MAX_INPUT_BYTES = 16 * 1024 * 1024
+from ..limits import MAX_INPUT_BYTES
 
 Kind = Literal["json", "jwt", "png", "svg"]
 #: What can be read as a credential: a parsed JSON object, bytes (a file's content), a path, or a

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .. import limits as caps
 from ..errors import CanonicalizationError
 from . import rdfc
 
@@ -25,11 +26,11 @@ class CanonLimits:
     and ``max_work`` bound RDFC-1.0's Hash N-Degree Quads (see :mod:`microcred.jsonld.rdfc`).
     """
 
-    max_json_chars: int = 5_000_000
-    max_json_depth: int = 64
-    max_json_values: int = 20_000
-    max_quads: int = 50_000
-    max_blank_nodes: int = 10_000
+    max_json_chars: int = caps.MAX_JSON_CHARS
+    max_json_depth: int = caps.MAX_JSON_DEPTH
+    max_json_values: int = caps.MAX_JSON_VALUES
+    max_quads: int = caps.MAX_QUADS
+    max_blank_nodes: int = caps.MAX_BLANK_NODES
     max_calls: int = rdfc.DEFAULT_MAX_CALLS
     max_permutations: int = rdfc.DEFAULT_MAX_PERMUTATIONS
     max_work: int = rdfc.DEFAULT_MAX_WORK

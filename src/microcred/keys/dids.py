@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from .. import limits
 from ..errors import DidError, FetchError, KeyFormatError
 from .material import (
     Binding,
@@ -39,7 +40,7 @@ DID_CONTEXT: Final = "https://www.w3.org/ns/did/v1"
 MULTIKEY_CONTEXT: Final = "https://w3id.org/security/multikey/v1"
 JWK_CONTEXT: Final = "https://w3id.org/security/jwk/v1"
 CID_CONTEXT: Final = "https://www.w3.org/ns/cid/v1"
-_MAX_DOC: Final = 2_000_000
+_MAX_DOC: Final = limits.MAX_DID_DOCUMENT_BYTES
 _HOST_RE: Final = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 _SEGMENT_RE: Final = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=@%-]+$")
 

@@ -17,6 +17,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from .. import limits
 from .._files import write_atomic
 from ..errors import KeyFormatError
 from . import multibase as mb
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 #: Marker and version of microcred's own key file format.
 KEY_FILE_VERSION: Final = 1
-_MAX_KEY_FILE: Final = 1_000_000
+_MAX_KEY_FILE: Final = limits.MAX_KEY_FILE_BYTES
 
 
 def _split_id(key_id: str) -> str:

@@ -14,6 +14,7 @@ import zlib
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import StatusListError
+from ..limits import MAX_STATUS_LIST_BYTES
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 #: number of entries of every list the ledger allocates (the one home of the status-list size).
 MIN_LIST_BITS = 131_072
 #: The largest decompressed list :func:`decode_list` accepts (a guard against GZIP bombs): 128 Mi entries.
-MAX_LIST_BYTES = 16 * 1024 * 1024
+MAX_LIST_BYTES = MAX_STATUS_LIST_BYTES
 
 BITSTRING_ENTRY = "BitstringStatusListEntry"
 STATUS_LIST_2021_ENTRY = "StatusList2021Entry"

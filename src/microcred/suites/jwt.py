@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from .. import _time
+from .. import _time, limits
 from .._fields import issuer_id as _issuer_id
 from .._fields import json_copy, subject_id
 from ..errors import DidError, FetchError, InputError, JwtError, KeyFormatError
@@ -34,7 +34,7 @@ JWT_CLAIMS: Final = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 #: The JWS algorithms a VC-JWT is verified with (one per key type; see keys.algorithms).
 JWT_ALGORITHMS: Final = tuple(alg for alg, _ in SIGNING_DEFAULTS.values())
 #: Longest token read (a baked credential with an image stays far below this).
-MAX_TOKEN_CHARS: Final = 2_000_000
+MAX_TOKEN_CHARS: Final = limits.MAX_TOKEN_CHARS
 
 
 @dataclass(frozen=True)
