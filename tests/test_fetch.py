@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from microcred.errors import FetchError
-from microcred.fetch import Fetcher, offline_fetch
+from microcred.fetch import Fetcher, NetworkPolicy, offline_fetch
 
 
 def test_resources_answer_exact_then_without_fragment(tmp_path: Path) -> None:
@@ -99,13 +99,16 @@ def server() -> Iterator[str]:
 
 def test_network_fetch_with_size_cap_redirects_and_errors(server: str) -> None:
     # plain http is allowed here only so that the test needs no certificate; the default is https only
-    fetch = Fetcher(allowed_schemes=("http",), max_bytes=1000, timeout=5)
+    # and loopback is opted into (refused by default: tests/test_network_policy.py)
+    fetch = Fetcher(
+        allowed_schemes=("http",), max_bytes=1000, timeout=5, policy=NetworkPolicy(allow_loopback=True)
+    )
     assert fetch(server + "/small#key-1") == b'{"ok": true}'
     assert fetch(server + "/redirect-ok") == b'{"ok": true}'
     with pytest.raises(FetchError, match="larger than 1000 bytes") as big:
         fetch(server + "/big")
     assert big.value.code == "fetch.too_large"
-    with pytest.raises(FetchError, match="redirects to ftp://") as away:
+    with pytest.raises(FetchError, match="redirects to a ftp URL") as away:
         fetch(server + "/redirect-away")
     assert away.value.code == "fetch.redirect"
     with pytest.raises(FetchError, match="HTTP 404"):
@@ -113,6 +116,6 @@ def test_network_fetch_with_size_cap_redirects_and_errors(server: str) -> None:
 
 
 def test_unreachable_host_is_a_fetch_error() -> None:
-    fetch = Fetcher(allowed_schemes=("http",), timeout=2)
+    fetch = Fetcher(allowed_schemes=("http",), timeout=2, policy=NetworkPolicy(allow_loopback=True))
     with pytest.raises(FetchError, match=r"127\.0\.0\.1:9"):
         fetch("http://127.0.0.1:9/x")

@@ -53,6 +53,8 @@ MAX_FETCHES_PER_VERIFICATION: Final = 32
 MAX_STATUS_LISTS_PER_CREDENTIAL: Final = 8
 #: Documents one :class:`~microcred.fetch.Fetcher` keeps for the rest of a run (a batch fetches once).
 MAX_CACHED_DOCUMENTS: Final = 1_000
+#: Bytes those cached documents may hold together; beyond it documents are fetched but not kept.
+MAX_CACHED_BYTES: Final = 64 * 1024 * 1024
 
 # --------------------------------------------------------------------------------------- folders
 
