@@ -15,7 +15,7 @@ import pytest
 from microcred.baking.badge import default_badge_svg
 from microcred.baking.bake import bake
 from microcred.credential.builder import build_credential
-from microcred.errors import InputError, MicrocredError
+from microcred.errors import FetchError, InputError, MicrocredError
 from microcred.fetch import offline_fetch
 from microcred.issuing import issue, sign
 from microcred.keys.material import generate_key
@@ -387,12 +387,44 @@ def test_1edtech_not_yet_valid_example_is_reported_as_such():
     assert report.check("validity").details["reason"] == "not_yet_valid"
 
 
+def _complete_with_its_issuer_profile():
+    """complete.json, and a fetcher that answers its issuer's profile listing the signing key (only)."""
+    credential = json.loads((OB30 / "complete.json").read_text())
+    vm = credential["proof"][0]["verificationMethod"]
+    issuer, _, fragment = vm.partition("#")
+    profile = {
+        "id": issuer,
+        "verificationMethod": [
+            {"id": vm, "type": "Multikey", "controller": issuer, "publicKeyMultibase": fragment}
+        ],
+    }
+    return credential, offline_fetch({issuer: json.dumps(profile).encode()})
+
+
 def test_1edtech_credentials_with_status_fail_closed_when_the_list_cannot_be_fetched():
-    report = run(json.loads((OB30 / "complete.json").read_text()))
+    credential, fetch = _complete_with_its_issuer_profile()
+    report = run(credential, fetch=fetch)
+    assert report.check("issuer_key").status == "passed"
     check = report.check("status")
     assert check.status == "failed" and check.details["outcome"] == "could_not_check"
-    relaxed = run(json.loads((OB30 / "complete.json").read_text()), allow_unchecked_status=True)
+    relaxed = run(credential, fetch=fetch, allow_unchecked_status=True)
     assert relaxed.check("status").status == "warning"
+
+
+def test_no_status_list_is_fetched_once_the_issuer_key_failed():
+    # issue 10: a credential whose key is not confirmed makes no status request (its key is self-named)
+    credential = json.loads((OB30 / "complete.json").read_text())
+    asked: list[str] = []
+
+    def fetch(url: str) -> bytes:
+        asked.append(url)
+        raise FetchError(f"{url}: offline in this test", code="fetch.offline")
+
+    report = run(credential, fetch=fetch, check_endorsements=False)
+    assert report.check("issuer_key").status == "failed" and not report.verified
+    assert report.check("status").status == "skipped"
+    assert credential["credentialStatus"]["id"] not in asked
+    assert asked  # the key document was asked for: the fetch did run
 
 
 def test_hostile_deeply_nested_document_is_refused_with_a_clear_failure(signed):

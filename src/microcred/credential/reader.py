@@ -12,7 +12,6 @@ from typing import Any, Literal
 from ..baking.bake import unbake
 from ..errors import BakingError, InputError
 from ..fetch import Fetcher
-
 from ..limits import MAX_INPUT_BYTES
 
 Kind = Literal["json", "jwt", "png", "svg"]

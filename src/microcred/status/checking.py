@@ -19,6 +19,7 @@ from .. import _time
 from .._fields import issuer_id
 from ..errors import MicrocredError, ProofError, StatusListError
 from ..keys.dids import resolve_verification_method
+from ..limits import MAX_STATUS_LISTS_PER_CREDENTIAL
 from ..suites import verify_proof
 from .bitstring import (
     BITSTRING_ENTRY,
@@ -356,6 +357,15 @@ def _check_1edtech(
     )
 
 
+def _list_url(entry: Any) -> str | None:
+    """The list an entry would fetch (without fragment), if it names one."""
+    if not isinstance(entry, Mapping):
+        return None
+    types = _types(entry.get("type"))
+    url = entry.get("id") if ONEEDTECH_REVOCATION_LIST in types else entry.get("statusListCredential")
+    return url.split("#", 1)[0] if isinstance(url, str) and url else None
+
+
 def check_status(
     credential: Mapping[str, Any],
     *,
@@ -368,7 +378,9 @@ def check_status(
     Bitstring Status List and StatusList2021 lists are fetched through ``fetch`` (once per URL),
     their own proof checked through ``verify_list``, their issuer compared with the credential's
     issuer and their validity window with ``now``; then the bit is read. 1EdTech Revocation Lists are
-    fetched and searched for the credential's id. Never raises for a list it cannot read: that entry
+    fetched and searched for the credential's id. At most
+    :data:`~microcred.limits.MAX_STATUS_LISTS_PER_CREDENTIAL` distinct lists are fetched; an entry
+    pointing at one more is ``could_not_check``. Never raises for a list it cannot read: that entry
     is ``could_not_check`` with the reason.
     """
     moment = _time.verification_clock(now() if callable(now) else now)
@@ -379,7 +391,21 @@ def check_status(
     cache: dict[Any, Any] = {}
     kwargs: dict[str, Any] = {"fetch": fetch, "verify_list": verify_list, "now": moment, "cache": cache}
     results: list[EntryOutcome] = []
+    lists: set[str] = set()
     for entry in entries_in:
+        url = _list_url(entry)
+        if url is not None and url not in lists and len(lists) >= MAX_STATUS_LISTS_PER_CREDENTIAL:
+            results.append(
+                EntryOutcome(
+                    ",".join(_types(entry.get("type"))) or "?",
+                    "could_not_check",
+                    reason=f"not fetched: the credential points at more than "
+                    f"{MAX_STATUS_LISTS_PER_CREDENTIAL} status lists",
+                )
+            )
+            continue
+        if url is not None:
+            lists.add(url)
         if not isinstance(entry, Mapping):
             results.append(
                 EntryOutcome("?", "could_not_check", reason="a credentialStatus entry is not an object")

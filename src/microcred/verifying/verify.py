@@ -17,7 +17,7 @@ from .._fields import issuer_id
 from ..credential.inspection import credential_elements
 from ..credential.reader import Source, read_credential
 from ..errors import CanonicalizationError, MicrocredError
-from ..fetch import Fetch, Fetcher
+from ..fetch import Fetch, FetchBudget, Fetcher
 from ..jsonld.limits import check_limits
 from ..jsonld.loader import DocumentLoader, default_loader
 from ..keys.dids import resolve_verification_method
@@ -75,16 +75,18 @@ def verify(
     """Verify a credential: a dict, JSON text, a compact JWT, a baked PNG/SVG (bytes), a file path, or a URL.
 
     ``fetch`` answers every URL verify needs (key documents, DID documents, status lists); the default
-    fetches HTTPS with a timeout and a size cap. ``trusted_keys`` are accepted as bound to their
-    controller. ``allow_unchecked_status`` turns a status that could not be checked from a failure into
-    a warning. ``cryptosuites`` and ``jwt_algorithms`` are allow-lists (default: every Data Integrity
+    fetches HTTPS under the default :class:`~microcred.fetch.NetworkPolicy` (public addresses only).
+    One verification asks for at most :data:`~microcred.limits.MAX_FETCHES_PER_VERIFICATION`
+    documents, each once, and fetches no status list when the proof or the issuer's key failed.
+    ``trusted_keys`` are accepted as bound to their controller. ``allow_unchecked_status`` turns a
+    status that could not be checked from a failure into a warning. ``cryptosuites`` and ``jwt_algorithms`` are allow-lists (default: every Data Integrity
     cryptosuite of :data:`microcred.suites.VERIFYING_CRYPTOSUITES`, every JWS algorithm microcred
     signs with): a proof made otherwise fails the ``proof`` check; the cryptosuites apply to status
     lists and endorsements too. ``name`` labels the input in the report. Raises
     :class:`~microcred.errors.InputError` when the input cannot be read as a credential at all, and
     :class:`~microcred.errors.MicrocredError` for an allow-list naming something unknown.
     """
-    fetch = fetch or Fetcher()
+    fetch = FetchBudget(fetch or Fetcher())  # one verification's budget, each URL asked once
     options = _Options(
         fetch=fetch,
         loader=loader or default_loader,
@@ -152,19 +154,23 @@ def _verify_read(
             credential, options.resolve, options.loader, cryptosuites=options.cryptosuites
         )
     checks.append(proof_check)
-    checks.append(check_issuer_key(key, issuer_id(credential)))
+    key_check = check_issuer_key(key, issuer_id(credential))
+    checks.append(key_check)
     checks.append(check_validity(credential, options.now))
-    checks.append(
-        check_credential_status(
-            credential,
-            fetch=options.fetch,
-            loader=options.loader,
-            now=options.now,
-            trusted=options.trusted,
-            allow_unchecked=allow_unchecked_status,
-            cryptosuites=options.cryptosuites,
+    if "failed" in (proof_check.status, key_check.status):  # fetch nothing more for a forgery
+        checks.append(Check("status", "skipped", "not checked: the proof or the issuer's key already failed"))
+    else:
+        checks.append(
+            check_credential_status(
+                credential,
+                fetch=options.fetch,
+                loader=options.loader,
+                now=options.now,
+                trusted=options.trusted,
+                allow_unchecked=allow_unchecked_status,
+                cryptosuites=options.cryptosuites,
+            )
         )
-    )
     if recipient is not None:
         checks.append(check_recipient(credential, recipient))
     if check_endorsements and depth == 0:
