@@ -78,7 +78,7 @@ def test_an_unexpected_bug_is_one_line_not_a_traceback(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(issuing, "_expand_inputs", boom)
+    monkeypatch.setattr(issuing, "_iter_inputs", boom)
     result = CliRunner().invoke(main, ["verify", "x.json"])
     assert result.exit_code == 2
     assert "internal error (RuntimeError: simulated bug)" in result.output

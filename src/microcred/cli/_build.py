@@ -11,6 +11,7 @@ import click
 from .. import _time
 from ..credential.builder import build_credential
 from ..credential.inspection import credential_elements, elements_text
+from ..credential.reader import read_capped
 from ..credential.reader import read_credential as read_any
 from ..credential.schema import validate_credential
 from ..errors import DefinitionError, JsonLdError, SchemaValidationError
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 def read_credential(path: str) -> dict[str, Any]:
     """Read a credential for ``inspect``: JSON, a compact JWT, a baked PNG/SVG, an https URL, or - (stdin)."""
-    source: Any = sys.stdin.buffer.read() if path == "-" else path
+    source: Any = read_capped(sys.stdin.buffer, "stdin") if path == "-" else path
     read = read_any(source, name=path)
     if read.credential is not None:
         return read.credential

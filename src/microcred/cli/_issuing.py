@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
 import os
 import sys
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,13 +16,14 @@ import click
 from .. import _time
 from .._files import write_atomic
 from ..baking.bake import bake
-from ..credential.reader import read_credential
+from ..credential.reader import read_capped, read_credential
 from ..errors import KeyFormatError, MicrocredError
-from ..fetch import Fetcher
+from ..fetch import Fetcher, NetworkPolicy
 from ..issuing import BuildOptions, issue, sign
 from ..keys.algorithms import default_format
 from ..keys.files import load_key
 from ..ledger.protocol import Ledger
+from ..limits import MAX_INPUT_BYTES, SORTED_FOLDER_ENTRIES
 from ..model.definition import load_definition
 from ..model.learner import Recipient
 from ..verifying.verify import verify
@@ -28,6 +32,7 @@ from ._cohort import run_cohort_command
 from ._demo import run_demo
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from datetime import datetime
 
     from ..credential.reader import Source
@@ -60,23 +65,55 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
         fail(f"{option} {value!r} is not an ISO 8601 date-time (e.g. 2026-01-31T12:00:00Z)")
 
 
-def _expand_inputs(inputs: tuple[str, ...]) -> list[str]:
-    out: list[str] = []
-    for item in inputs:
-        path = Path(item)
-        if item != "-" and path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in _VERIFY_SUFFIXES)
-            if not files:
-                fail(f"{item}: the folder holds no .json, .jwt, .png or .svg files")
-            out.extend(str(p) for p in files)
+def _is_credential_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file() and Path(entry.name).suffix.lower() in _VERIFY_SUFFIXES
+    except OSError:
+        return False
+
+
+def _folder_files(folder: str) -> Iterator[str]:
+    """The credential files of ``folder``: in name order when it holds at most
+    SORTED_FOLDER_ENTRIES entries, else streamed in directory order (memory stays flat)."""
+    with os.scandir(Path(folder)) as entries:
+        head: list[os.DirEntry[str]] = []
+        for entry in entries:
+            head.append(entry)
+            if len(head) >= SORTED_FOLDER_ENTRIES:
+                break
         else:
-            out.append(item)
-    return out
+            yield from (e.path for e in sorted(head, key=lambda e: e.name) if _is_credential_file(e))
+            return
+        yield from (e.path for e in head if _is_credential_file(e))
+        del head
+        yield from (e.path for e in entries if _is_credential_file(e))
+
+
+def _iter_inputs(inputs: tuple[str, ...]) -> Iterator[str]:
+    """Each input, a folder's credential files one at a time (a folder is walked lazily)."""
+    for item in inputs:
+        if item != "-" and Path(item).is_dir():
+            with os.scandir(Path(item)) as entries:
+                if not any(_is_credential_file(e) for e in entries):
+                    fail(f"{item}: the folder holds no .json, .jwt, .png or .svg files")
+    for item in inputs:
+        if item != "-" and Path(item).is_dir():
+            yield from _folder_files(item)
+        else:
+            yield item
+
+
+def read_stdin() -> bytes:
+    """stdin, read with the input cap (never whole and then measured)."""
+    if hasattr(sys.stdin, "buffer"):
+        return read_capped(sys.stdin.buffer, "stdin")
+    text = sys.stdin.read(MAX_INPUT_BYTES + 1)
+    return read_capped(io.BytesIO(text.encode()), "stdin")
 
 
 def _source(item: str) -> Source:
     if item == "-":
-        return sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+        return read_stdin()
     if item.startswith(("https://", "http://")):
         return item
     return Path(item)
@@ -101,7 +138,17 @@ def _source(item: str) -> Source:
     metavar="KEY.json",
     help="Accept this public key as bound to its controller (repeatable).",
 )
-@click.option("--offline", is_flag=True, help="Never use the network; only --resource files answer URLs.")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Never use the network, for one input or a whole folder (batch): only --resource files answer URLs.",
+)
+@click.option(
+    "--allow-private-network",
+    is_flag=True,
+    help="Let verification fetch from private (intranet) addresses too; loopback, link-local and "
+    "reserved addresses stay refused.",
+)
 @click.option(
     "--allow-unchecked-status",
     is_flag=True,
@@ -115,6 +162,7 @@ def verify_cmd(
     resources: tuple[str, ...],
     trust_keys: tuple[str, ...],
     offline: bool,
+    allow_private_network: bool,
     allow_unchecked_status: bool,
     now_text: str | None,
 ) -> None:
@@ -126,17 +174,29 @@ def verify_cmd(
       microcred verify --json credential.json
       microcred verify --resource https://example.edu/did.json=did.json cred.jwt
       microcred verify applicants/            # one line per file, then a summary
+      microcred verify --offline applicants/  # a batch that never touches the network
+
+    \b
+    Network: only public addresses are fetched from (after DNS, and on every redirect), within a
+    deadline and a minimum rate; each URL once per run. Files and folders stream, one result at a
+    time.
 
     Exit 0 when every input verified, 1 when any did not, 2 when an input could not be read.
     """
-    fetcher = Fetcher(resources=_parse_resources(resources), allow_network=not offline)
+    fetcher = Fetcher(
+        resources=_parse_resources(resources),
+        allow_network=not offline,
+        policy=NetworkPolicy(allow_private=allow_private_network),
+    )
     trusted = [load_key(Path(p)).public() for p in trust_keys]
     now = _parse_time(now_text, "--now")
-    items = _expand_inputs(inputs)
-    results: list[dict[str, Any]] = []
-    worst = EXIT_OK
-    texts: list[str] = []
-    for item in items:
+    pending = _iter_inputs(inputs)
+    head = list(itertools.islice(pending, 2))
+    single = len(head) == 1
+    worst, total, verified = EXIT_OK, 0, 0
+    if as_json and not single:
+        click.echo('{\n  "results": [')
+    for item in itertools.chain(head, pending):
         try:
             report = verify(
                 _source(item),
@@ -148,40 +208,36 @@ def verify_cmd(
             )
         except MicrocredError as exc:
             worst = EXIT_USAGE
-            results.append(
-                {"input": item, "verified": False, "error": {"code": exc.code, "message": str(exc)}}
-            )
-            texts.append(f"UNREADABLE    {item}  — {exc}")
-            continue
-        if not report.verified and worst == EXIT_OK:
-            worst = EXIT_INVALID
-        data = report.to_dict()
-        data["input"] = item
-        results.append(data)
-        texts.append(
-            report.to_text()
-            if len(items) == 1
-            else report.summary_line().replace(report.source or "", item, 1)
-        )
-    if as_json:
-        payload: Any = (
-            results[0]
-            if len(items) == 1
-            else {
-                "results": results,
-                "summary": {"inputs": len(items), "verified": sum(1 for r in results if r.get("verified"))},
+            data: dict[str, Any] = {
+                "input": item,
+                "verified": False,
+                "error": {"code": exc.code, "message": str(exc)},
             }
-        )
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
-    else:
-        for text in texts:
+            text = f"UNREADABLE    {item}  — {exc}"
+        else:
+            if not report.verified and worst == EXIT_OK:
+                worst = EXIT_INVALID
+            data = report.to_dict()
+            data["input"] = item
+            text = report.to_text() if single else report.summary_line().replace(report.source or "", item, 1)
+        verified += 1 if data.get("verified") else 0
+        if as_json:
+            dumped = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+            if single:
+                click.echo(dumped)
+            else:
+                click.echo(("    ,\n" if total else "") + textwrap.indent(dumped, "    "), nl=False)
+        else:
             click.echo(text)
-        if len(items) > 1:
-            ok = sum(1 for r in results if r.get("verified"))
-            click.echo(f"\n{ok} of {len(items)} verified")
-    if worst == EXIT_USAGE and len(items) == 1 and not as_json:
+        total += 1
+    if as_json and not single:
+        summary = json.dumps({"inputs": total, "verified": verified}, indent=2).replace("\n", "\n  ")
+        click.echo(f'\n  ],\n  "summary": {summary}\n}}')
+    elif not single:
+        click.echo(f"\n{verified} of {total} verified")
+    if worst == EXIT_USAGE and single and not as_json:
         # the single unreadable input was already printed; say it on stderr too for scripts
-        click.echo(f"error: {results[0]['error']['message']}", err=True)
+        click.echo(f"error: {data['error']['message']}", err=True)
     sys.exit(worst)
 
 

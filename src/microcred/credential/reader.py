@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from ..baking.bake import unbake
 from ..errors import BakingError, InputError
@@ -113,12 +113,21 @@ def read_credential(
     raise InputError(f"cannot read a credential from a {type(source).__name__}")
 
 
+def read_capped(stream: BinaryIO, name: str, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """At most ``limit`` bytes of ``stream`` (stdin, a pipe, a file): never more is read, and an
+    :class:`~microcred.errors.InputError` says so when there was more."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"input is larger than {limit} bytes", source=name, code="input.too_large")
+    return data
+
+
 def _read_file(path: Path) -> bytes:
     try:
-        size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
+        if path.stat().st_size > MAX_INPUT_BYTES:
             raise InputError(f"file is larger than {MAX_INPUT_BYTES} bytes", source=str(path))
-        return path.read_bytes()
+        with path.open("rb") as handle:  # a FIFO or a device reports no size: read with the cap
+            return read_capped(handle, str(path))
     except FileNotFoundError:
         raise InputError("no such file", source=str(path), code="input.not_found") from None
     except IsADirectoryError:

@@ -79,10 +79,11 @@ def verify(
     One verification asks for at most :data:`~microcred.limits.MAX_FETCHES_PER_VERIFICATION`
     documents, each once, and fetches no status list when the proof or the issuer's key failed.
     ``trusted_keys`` are accepted as bound to their controller. ``allow_unchecked_status`` turns a
-    status that could not be checked from a failure into a warning. ``cryptosuites`` and ``jwt_algorithms`` are allow-lists (default: every Data Integrity
-    cryptosuite of :data:`microcred.suites.VERIFYING_CRYPTOSUITES`, every JWS algorithm microcred
-    signs with): a proof made otherwise fails the ``proof`` check; the cryptosuites apply to status
-    lists and endorsements too. ``name`` labels the input in the report. Raises
+    status that could not be checked from a failure into a warning. ``cryptosuites`` and
+    ``jwt_algorithms`` are allow-lists (default: every Data Integrity cryptosuite of
+    :data:`microcred.suites.VERIFYING_CRYPTOSUITES`, every JWS algorithm microcred signs with): a
+    proof made otherwise fails the ``proof`` check; the cryptosuites apply to status lists and
+    endorsements too. ``name`` labels the input in the report. Raises
     :class:`~microcred.errors.InputError` when the input cannot be read as a credential at all, and
     :class:`~microcred.errors.MicrocredError` for an allow-list naming something unknown.
     """
