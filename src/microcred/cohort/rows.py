@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from .. import _time
 from ..errors import MicrocredError
+from ..limits import MAX_CSV_LINE_CHARS
 from .digests import DigestTable, digest
 
 if TYPE_CHECKING:
@@ -278,9 +279,31 @@ def _parse_row(header: _Header, cells: list[str], line: int) -> CohortRow:
     )
 
 
-def _records(handle: TextIO, source: str | None) -> Iterator[tuple[int, list[str]]]:
-    """(first physical line, fields) for each CSV record, blank lines skipped."""
-    reader = csv.reader(handle, strict=True)
+#: What stands in for a physical line longer than MAX_CSV_LINE_CHARS (never read further).
+_OVERSIZED = "\x00microcred: line too long\x00"
+
+
+def _capped_lines(handle: TextIO) -> Iterator[str]:
+    """The physical lines of ``handle``; one longer than MAX_CSV_LINE_CHARS is skipped to its end
+    in bounded pieces and given as :data:`_OVERSIZED` (so a 10 MB cell never sits in memory)."""
+    while True:
+        line = handle.readline(MAX_CSV_LINE_CHARS + 1)
+        if not line:
+            return
+        if len(line) > MAX_CSV_LINE_CHARS:
+            while not line.endswith("\n"):
+                line = handle.readline(MAX_CSV_LINE_CHARS)
+                if not line:
+                    break
+            yield _OVERSIZED + "\n"
+            continue
+        yield line
+
+
+def _records(handle: TextIO, source: str | None) -> Iterator[tuple[int, list[str] | None]]:
+    """(first physical line, fields) for each CSV record, blank lines skipped; fields are None for
+    a record with a line longer than MAX_CSV_LINE_CHARS."""
+    reader = csv.reader(_capped_lines(handle), strict=True)
     last = 0
     while True:
         try:
@@ -301,7 +324,9 @@ def _records(handle: TextIO, source: str | None) -> Iterator[tuple[int, list[str
                 code="cohort.csv_invalid",
             ) from None
         first, last = last + 1, reader.line_num
-        if any(c.strip() for c in cells):
+        if any(_OVERSIZED in c for c in cells):
+            yield first, None
+        elif any(c.strip() for c in cells):
             yield first, cells
 
 
@@ -334,9 +359,26 @@ def scan_cohort(path: str | os.PathLike[str]) -> Iterator[CohortRow | CohortRowE
                 source=source,
                 code="cohort.header_invalid",
             )
+        if first[1] is None:
+            raise CohortRowError(
+                1,
+                None,
+                f"the header line is longer than {MAX_CSV_LINE_CHARS} characters",
+                source=source,
+                code="cohort.header_invalid",
+            )
         header = _Header(first[1], source)
         for line, cells in records:
             try:
+                if cells is None:
+                    raise CohortRowError(
+                        line,
+                        None,
+                        f"the line is longer than {MAX_CSV_LINE_CHARS} characters (a cell that "
+                        "large is no cohort data); it was skipped unread",
+                        source=source,
+                        code="cohort.line_too_long",
+                    )
                 row = _parse_row(header, cells, line)
                 keys = [("r", row.recipient, header.recipient_column)]
                 if row.row_key != row.recipient:
@@ -373,5 +415,10 @@ def read_cohort(path: str | os.PathLike[str]) -> Iterator[CohortRow]:
 def count_cohort_rows(path: str | os.PathLike[str]) -> int:
     """The number of non-blank data rows (a quick streaming pass, no validation), for progress bars."""
     with open(path, encoding="utf-8-sig", newline="", errors="replace") as handle:
-        n = sum(1 for cells in csv.reader(handle) if any(c.strip() for c in cells))
+        n = 0
+        try:
+            for cells in csv.reader(_capped_lines(handle)):
+                n += 1 if any(c.strip() for c in cells) else 0
+        except csv.Error:  # reported with its line when the rows are read
+            pass
     return max(n - 1, 0)
