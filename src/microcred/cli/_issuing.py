@@ -67,7 +67,8 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
 
 def _is_credential_file(entry: os.DirEntry[str]) -> bool:
     try:
-        return entry.is_file() and Path(entry.name).suffix.lower() in _VERIFY_SUFFIXES
+        # not Path(name): pathlib interns every name it parses, which would grow with the folder
+        return os.path.splitext(entry.name)[1].lower() in _VERIFY_SUFFIXES and entry.is_file()
     except OSError:
         return False
 
