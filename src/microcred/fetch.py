@@ -54,6 +54,15 @@ def _without_fragment(url: str) -> str:
     return url.split("#", 1)[0]
 
 
+def _parts(url: str, target: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``target``; a URL ``urllib`` cannot split is a FetchError."""
+    try:
+        parts = urlsplit(target)
+        return parts.scheme, parts.hostname or "", parts.port
+    except ValueError:
+        raise FetchError(f"{url}: not a URL that can be fetched", code="fetch.scheme") from None
+
+
 def _names_file(value: str) -> bool:
     if len(value) > 4096 or "\n" in value or value.lstrip().startswith(("{", "[")):
         return False
@@ -319,8 +328,8 @@ class Fetcher:
                 code="fetch.offline",
             )
         target = _without_fragment(url)
-        parts = urlsplit(target)
-        if parts.scheme not in self.allowed_schemes or not parts.hostname:
+        scheme, host, _ = _parts(url, target)
+        if scheme not in self.allowed_schemes or not host:
             raise FetchError(
                 f"{url}: only {'/'.join(self.allowed_schemes)} URLs are fetched", code="fetch.scheme"
             )
@@ -335,9 +344,12 @@ class Fetcher:
                         f"{url}: more than {self.policy.max_redirects} redirects; refused",
                         code="fetch.redirect",
                     )
-                target = _without_fragment(urljoin(target, location))
-                scheme = urlsplit(target).scheme
-                if scheme not in self.allowed_schemes or not urlsplit(target).hostname:
+                try:
+                    target = _without_fragment(urljoin(target, location))
+                except ValueError:
+                    raise FetchError(f"{url}: redirects to a bad URL", code="fetch.redirect") from None
+                scheme, host, _ = _parts(url, target)
+                if scheme not in self.allowed_schemes or not host:
                     raise FetchError(
                         f"{url} redirects to a {scheme or 'schemeless'} URL, which is not "
                         f"{'/'.join(self.allowed_schemes)}; refused",
@@ -381,11 +393,8 @@ class Fetcher:
     def _exchange(self, url: str, target: str, deadline_at: float) -> tuple[int, str | None, bytes]:
         """One GET of ``target`` at a vetted address: (status, Location, body)."""
         parts = urlsplit(target)
-        host = parts.hostname or ""
-        try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:
-            raise FetchError(f"{url}: the URL has a bad port", code="fetch.scheme") from None
+        _, host, given_port = _parts(url, target)
+        port = given_port or (443 if parts.scheme == "https" else 80)
         addresses = self._addresses(url, host, port, redirected=target != _without_fragment(url))
         remaining = deadline_at - time.monotonic()
         if remaining <= 0:
