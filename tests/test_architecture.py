@@ -17,7 +17,14 @@ ARCHITECTURE = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
 #: Lowest first. A module may import its own layer or a lower one (docs/architecture.md, "The import
 #: rule"); the longest matching prefix decides a module's layer.
 LAYERS: list[tuple[str, ...]] = [
-    ("microcred.errors", "microcred.limits", "microcred._time", "microcred._files", "microcred._fields", "microcred._resources"),
+    (
+        "microcred.errors",
+        "microcred.limits",
+        "microcred._time",
+        "microcred._files",
+        "microcred._fields",
+        "microcred._resources",
+    ),
     (
         "microcred.fetch",
         "microcred.jsonld",
