@@ -39,7 +39,7 @@ from .errors import (
     SchemaValidationError,
     StatusListError,
 )
-from .fetch import Fetcher, offline_fetch
+from .fetch import Fetcher, NetworkPolicy, offline_fetch
 from .issuing import IssuedCredential, issue, sign
 from .jsonld.canonical import canonicalize
 from .jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL, DocumentLoader
@@ -106,6 +106,7 @@ __all__ = [
     "LedgerError",
     "Level",
     "MicrocredError",
+    "NetworkPolicy",
     "Participation",
     "ProofError",
     "PublishedList",
