@@ -309,3 +309,70 @@ def test_every_non_public_address_is_refused_by_default(case: tuple[str, str]) -
 )
 def test_addresses_hidden_inside_ipv6_are_judged_as_themselves(address: str, kind: str) -> None:
     assert address_class(address) == kind
+
+
+# ---- HTTPS: the vetted address is connected, the name is what TLS checks -------------------------
+
+
+def _self_signed(tmp_path, name: str) -> tuple[str, str]:
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_https_connects_to_the_vetted_address_and_checks_the_name(tmp_path) -> None:
+    import ssl
+
+    cert, key = _self_signed(tmp_path, "badges.test")
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    server_tls.sni_callback = lambda sock, name, ctx: names.append(name)  # type: ignore[assignment]
+    httpd = _Server()
+    httpd.socket = server_tls.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        client_tls = ssl.create_default_context(cafile=cert)
+        fetch = Fetcher(policy=LOOPBACK_OK, resolve=lambda h, p: ["127.0.0.1"], tls=client_tls)
+        assert fetch(f"https://badges.test:{httpd.port}/doc") == b'{"ok": true}'
+        assert names == ["badges.test"]  # SNI is the name, not the address connected to
+        assert httpd.requests == [("/doc", f"badges.test:{httpd.port}")]
+        with pytest.raises(FetchError) as info:  # same address, another name: the certificate decides
+            fetch(f"https://impostor.test:{httpd.port}/doc")
+        assert info.value.code == "fetch.tls" and "impostor.test" in info.value.message
+        with pytest.raises(FetchError) as refused:  # and by default the address is refused outright
+            Fetcher(resolve=lambda h, p: ["127.0.0.1"], tls=client_tls)(f"https://badges.test:{httpd.port}/x")
+        assert refused.value.code == "fetch.address"
+    finally:
+        httpd.stopping.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)

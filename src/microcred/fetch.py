@@ -203,7 +203,8 @@ class Fetcher:
     ``resources`` maps a URL to bytes, a path (``os.PathLike``, or a ``str`` naming an existing file) to
     a file holding them, or the document text itself. A URL matches exactly, or else without its fragment.
     ``timeout``, when given, replaces the policy's whole-request deadline. ``resolve`` turns a host
-    into addresses (default: one DNS lookup). What the network gave, and what it refused, is kept for
+    into addresses (default: one DNS lookup); ``tls`` is the TLS context (default: the system's
+    trusted certificates, host names checked). What the network gave, and what it refused, is kept for
     the fetcher's life (up to :data:`~microcred.limits.MAX_CACHED_DOCUMENTS`), so one fetcher shared
     by a batch fetches each URL once.
     """
@@ -218,6 +219,7 @@ class Fetcher:
         allowed_schemes: Sequence[str] = ("https",),
         policy: NetworkPolicy = PUBLIC_ONLY,
         resolve: Resolve = system_resolve,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.resources: dict[str, bytes | str | os.PathLike[str]] = dict(resources or {})
         self.allow_network = allow_network
@@ -230,6 +232,7 @@ class Fetcher:
         self._cache: dict[str, bytes | FetchError] = {}
         self._cached_bytes = 0
         self._lock = threading.Lock()
+        self._tls = tls
 
     @property
     def timeout(self) -> float:
@@ -247,6 +250,7 @@ class Fetcher:
             allowed_schemes=self.allowed_schemes,
             policy=self.policy,
             resolve=self.resolve,
+            tls=self._tls,
         )
 
     def _resource(self, url: str) -> bytes | None:
@@ -401,7 +405,9 @@ class Fetcher:
             raise FetchError(f"{url}: no answer within {self.policy.deadline:g} s", code="fetch.timeout")
         conn: http.client.HTTPConnection
         if parts.scheme == "https":
-            conn = _PinnedHTTPS(host, port, addresses[0], remaining, ssl.create_default_context())
+            if self._tls is None:
+                self._tls = ssl.create_default_context()
+            conn = _PinnedHTTPS(host, port, addresses[0], remaining, self._tls)
         else:
             conn = _PinnedHTTP(host, port, addresses[0], remaining)
         path = parts.path or "/"
