@@ -227,7 +227,7 @@ def verify_cmd(
             if single:
                 click.echo(dumped)
             else:
-                click.echo(("    ,\n" if total else "") + textwrap.indent(dumped, "    "), nl=False)
+                click.echo((",\n" if total else "") + textwrap.indent(dumped, "    "), nl=False)
         else:
             click.echo(text)
         total += 1
