@@ -191,3 +191,41 @@ def test_a_jwt_kid_on_this_machine_is_never_connected_to(
     token = issue(load_definition(EXAMPLE), "a@example.org", other, format="jwt", now=ISSUED).jwt
     report = verify(token, now=NOW)
     assert not report.verified and accepted == []
+
+
+def test_verify_many_shares_one_fetcher_so_a_batch_fetches_each_url_once(
+    key, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from microcred import fetch as fetch_module
+    from microcred.verifying.verify import verify_many
+
+    credential = _credential_with_lists(key, 1)
+    documents, asked = _served(key, 1)
+    answer = _counting(documents, asked)
+    monkeypatch.setattr(fetch_module.Fetcher, "_fetch", lambda self, url: answer(url))
+    results = verify_many([credential] * 5, now=NOW)
+    assert all(report.verified for _, report in results)  # type: ignore[union-attr]
+    assert asked == {DID_JSON: 1, _list_url(0): 1}
+
+
+def test_the_cli_intranet_flag_admits_private_addresses_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import microcred.cli._issuing as issuing_cli
+    from microcred.cli import main
+
+    policies = []
+    real = issuing_cli.Fetcher
+
+    def capture(**kwargs):  # type: ignore[no-untyped-def]
+        policies.append(kwargs["policy"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(issuing_cli, "Fetcher", capture)
+    runner = CliRunner()
+    runner.invoke(main, ["verify", "--allow-private-network", "missing.json"])
+    runner.invoke(main, ["verify", "missing.json"])
+    intranet, default = policies
+    assert intranet.refuses("10.1.2.3") is None and intranet.refuses("127.0.0.1") == "loopback"
+    assert intranet.refuses("169.254.169.254") == "link-local"
+    assert default.refuses("10.1.2.3") == "private"

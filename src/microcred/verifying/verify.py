@@ -258,8 +258,11 @@ def verify_many(
     cryptosuites: Collection[str] | None = None,
     jwt_algorithms: Collection[str] | None = None,
 ) -> list[tuple[Source, VerificationReport | MicrocredError]]:
-    """:func:`verify` each source with the same options; an unreadable one gives its error instead."""
+    """:func:`verify` each source with the same options; an unreadable one gives its error instead.
+
+    Without ``fetch``, one :class:`~microcred.fetch.Fetcher` serves the whole batch (each URL once)."""
     trusted = list(trusted_keys or [])
+    fetch = fetch or Fetcher()
     out: list[tuple[Source, VerificationReport | MicrocredError]] = []
     for src in sources:
         try:
