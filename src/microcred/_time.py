@@ -123,4 +123,4 @@ def to_epoch(moment: datetime) -> int:
 
 def from_epoch(seconds: float) -> str:
     """A JWT ``NumericDate`` as :func:`format_utc` writes it."""
-    return datetime.fromtimestamp(int(seconds), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(seconds), UTC).isoformat().replace("+00:00", "Z")

@@ -12,12 +12,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import math
 import re
 import unicodedata
 from typing import Any
 
+from .. import _json
 from ..errors import DefinitionError
 
 #: Colours picked (by a hash of the title) when none is given: deep, calm, white text reads well on all.
@@ -142,7 +142,7 @@ def _payload(jwt: str) -> Any:
     if len(parts) != 3:
         return None
     try:
-        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        payload = _json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
     except (binascii.Error, ValueError):
         return None
     if isinstance(payload, dict) and isinstance(payload.get("vc"), dict):

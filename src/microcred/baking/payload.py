@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .. import limits
+from .. import _json, limits
 from ..errors import BakingError
 
 #: Largest image accepted by :func:`bake` and :func:`unbake` (badge images are small).
@@ -145,7 +145,7 @@ def interpret(text: str, *, version: Literal["3.0", "2.0"], kind: ImageKind, whe
         raise BakingError(f"the {where} is empty", path="image")
     if raw.startswith(("{", "[")):
         try:
-            value = json.loads(raw)
+            value = _json.loads(raw)
         except ValueError as exc:
             raise BakingError(f"the {where} holds invalid JSON: {exc}", path="image") from None
         if not isinstance(value, dict):

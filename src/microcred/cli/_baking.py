@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from .. import _json
 from .._files import write_atomic
 from ..baking.badge import default_badge_svg_for_credential
 from ..baking.bake import bake, unbake
@@ -46,7 +47,7 @@ def _load_credential(path: str) -> dict[str, Any] | str:
         fail(f"credential {path} is not UTF-8 text (expected JSON or a compact JWT)")
     if path.lower().endswith(".json") or text.startswith("{"):
         try:
-            value = json.loads(text)
+            value = _json.loads(text)
         except ValueError as exc:
             fail(f"credential {path} is not valid JSON: {exc}")
         if not isinstance(value, dict):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from .. import _json
 from ..errors import KeyFormatError
 from ..keys.dids import controller_document, did_web_document, did_web_url, jwks, resolve_did_key
 from ..keys.files import load_key, save_key
@@ -103,7 +104,7 @@ def did_doc(as_jwks: bool, passphrase_env: str | None, key_file: Path) -> None:
         if exc.code != "key.passphrase":
             raise
         # an encrypted file still names its public key: publish that without decrypting
-        data = json.loads(key_file.read_text(encoding="utf-8"))
+        data = _json.loads(key_file.read_text(encoding="utf-8"))
         data.pop("privateKeyPem", None)
         key = load_key(data)
     key = key.public()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
+from .. import _json
 from ..baking.bake import unbake
 from ..errors import BakingError, InputError
 from ..fetch import Fetcher
@@ -49,7 +49,7 @@ def _from_bytes(data: bytes, name: str) -> ReadCredential:
         raise InputError("not UTF-8 text, a PNG or an SVG", source=name) from None
     if text.startswith("{"):
         try:
-            doc = json.loads(text)
+            doc = _json.loads(text)
         except ValueError as exc:
             raise InputError(f"not valid JSON ({exc})", source=name) from None
         if not isinstance(doc, dict):
@@ -57,7 +57,7 @@ def _from_bytes(data: bytes, name: str) -> ReadCredential:
         return ReadCredential("json", doc, None, name)
     if text.startswith('"') and text.endswith('"'):  # a JWT stored as a JSON string
         try:
-            text = json.loads(text)
+            text = _json.loads(text)
         except ValueError:
             pass
     if isinstance(text, str) and _looks_like_jwt(text):

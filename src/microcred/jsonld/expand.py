@@ -135,7 +135,8 @@ def expand(
                 ) from None
             inner = inner.__cause__ or inner.__context__
         raise JsonLdError(f"JSON-LD expansion failed: {exc}", code="jsonld.invalid") from None
-    except (ValueError, TypeError, AttributeError) as exc:  # pyld lets some malformed input through as these
+    except (ValueError, TypeError, AttributeError, LookupError) as exc:  # pyld lets malformed input through
+        # as these (a KeyError for {"@vocab": null}, for one)
         raise JsonLdError(f"JSON-LD expansion failed: {exc}", code="jsonld.invalid") from None
     for what, iri in _walk_expanded(expanded):
         if not _absolute(iri):
@@ -160,7 +161,8 @@ def to_dataset(
     try:
         dataset: dict[str, list[Any]] = processor.to_rdf(expanded, options)
         return dataset
-    except (_pyld.JsonLdError, ValueError, TypeError) as exc:  # pyld raises plain ValueErrors too
+    except (_pyld.JsonLdError, ValueError, TypeError, AttributeError, LookupError) as exc:  # pyld raises
+        # plain Python errors for some malformed input
         raise JsonLdError(f"JSON-LD to RDF failed: {exc}", code="jsonld.invalid") from None
 
 

@@ -9,7 +9,6 @@ whose link to the issuer is NOT confirmed; ``trusted`` means the caller said so.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -17,6 +16,7 @@ from urllib.parse import unquote
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from .. import _json as json_text
 from .. import limits
 from ..errors import DidError, FetchError, KeyFormatError
 from .material import (
@@ -169,7 +169,7 @@ def _json(data: bytes, url: str) -> Any:
     if len(data) > _MAX_DOC:
         raise DidError(f"{url}: document is too large")
     try:
-        return json.loads(data.decode("utf-8"))
+        return json_text.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise DidError(f"{url}: not a JSON document ({exc})") from None
 

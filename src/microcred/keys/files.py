@@ -17,7 +17,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from .. import limits
+from .. import _json, limits
 from .._files import write_atomic
 from ..errors import KeyFormatError
 from . import multibase as mb
@@ -195,7 +195,7 @@ def load_key(
             key_id, controller = _ids_from({}, public, algorithm)
             return IssuerKey(algorithm, public, private, key_id, controller)
         try:
-            doc = json.loads(text)
+            doc = _json.loads(text)
         except ValueError as exc:
             raise KeyFormatError(f"key file is neither JSON nor PEM: {exc}") from None
         if not isinstance(doc, dict):

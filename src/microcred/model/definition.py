@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .. import _time
+from .. import _json, _time
 from ..errors import DefinitionError
 from .elements import (
     Achievement,
@@ -337,11 +337,13 @@ def load_definition(path: str | Path) -> Definition:
         raise DefinitionError("is not UTF-8 text", source=source) from None
     if p.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = _json.loads(text)
         except json.JSONDecodeError as exc:
             raise DefinitionError(
                 f"is not valid JSON: {exc}", source=source, path=f"line {exc.lineno}"
             ) from None
+        except ValueError as exc:  # nested too deeply
+            raise DefinitionError(f"is not valid JSON: {exc}", source=source) from None
     else:
         try:
             data = tomllib.loads(text)

@@ -9,13 +9,12 @@ proof verified, their issuer and validity window compared) and the 1EdTech Revoc
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .. import _time
+from .. import _json, _time
 from .._fields import issuer_id
 from ..errors import MicrocredError, ProofError, StatusListError
 from ..keys.dids import resolve_verification_method
@@ -156,7 +155,7 @@ def _fetch_json(url: str, fetch: Fetch, cache: dict[Any, Any]) -> Any:
         cache[("unfetchable", url)] = f"cannot fetch {url}: {exc}"
         raise _CannotCheck(cache[("unfetchable", url)]) from exc
     try:
-        document = json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
+        document = _json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise _CannotCheck(
             f"{url} is not a JSON document (JWT-secured lists are not read yet): {exc}"

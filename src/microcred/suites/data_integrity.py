@@ -276,6 +276,7 @@ def _verify_one(
     loader: DocumentLoader | None,
     expected_purpose: str,
     cryptosuites: Collection[str] | None,
+    now: datetime,
 ) -> ProofResult:
     if not isinstance(proof, Mapping):
         raise ProofError("a proof must be a JSON object", path="proof")
@@ -298,6 +299,9 @@ def _verify_one(
     created = proof.get("created")
     if created is not None and not _time.is_datetime_stamp(created):
         raise ProofError(f"proof created {created!r} is not an XML Schema dateTime", path="proof.created")
+    expires = proof.get("expires")
+    if expires is not None and not _time.is_datetime_stamp(expires):
+        raise ProofError(f"proof expires {expires!r} is not an XML Schema dateTime", path="proof.expires")
     if value[0] != "z":
         raise ProofError("proofValue must be multibase base58btc ('z…')", path="proof.proofValue")
     try:
@@ -353,6 +357,9 @@ def _verify_one(
             key,
             f"{name} signature does not match the document (altered, or another key)",
         )
+    expiry = _time.parse_or_none(expires)
+    if expires is not None and (expiry is None or now >= expiry):
+        return ProofResult(False, name, vm_text, key, f"the proof expired at {expires} (its expires option)")
     return ProofResult(True, name, vm_text, key, "ok")
 
 
@@ -363,9 +370,11 @@ def verify_proofs(
     loader: DocumentLoader | None = None,
     expected_purpose: str = "assertionMethod",
     cryptosuites: Collection[str] | None = None,
+    now: datetime | None = None,
 ) -> list[ProofResult]:
     """One :class:`ProofResult` per proof in ``document`` (a single proof, a proof set or a chain).
 
+    A proof whose ``expires`` is at or before ``now`` (default: the current time) fails.
     ``cryptosuites`` (default: every one in :data:`VERIFYING_CRYPTOSUITES`) is the allow-list: a proof
     made with any other is treated as one this library does not know (``supported=False``).
     """
@@ -376,7 +385,10 @@ def verify_proofs(
         raise ProofError("the document has no proof", path="proof", code="proof.missing")
     raw = document["proof"]
     proofs = raw if isinstance(raw, list) else [raw]
-    return [_verify_one(document, p, proofs, resolve, loader, expected_purpose, accepted) for p in proofs]
+    moment = _time.verification_clock(now)
+    return [
+        _verify_one(document, p, proofs, resolve, loader, expected_purpose, accepted, moment) for p in proofs
+    ]
 
 
 def verify_proof(
@@ -386,8 +398,11 @@ def verify_proof(
     loader: DocumentLoader | None = None,
     expected_purpose: str = "assertionMethod",
     cryptosuites: Collection[str] | None = None,
+    now: datetime | None = None,
 ) -> ProofResult:
     """Check the proof(s) of ``document``; for a proof set, one summary result.
+
+    A proof whose ``expires`` is at or before ``now`` (default: the current time) fails.
 
     A set verifies when no supported proof fails and at least one verifies; the result returned is a
     verified proof whose key's controller is the issuer if there is one. Proof types this library
@@ -397,7 +412,12 @@ def verify_proof(
     no context defines gives ``verified=False``; an unknown context URL raises :class:`JsonLdError`.
     """
     results = verify_proofs(
-        document, resolve=resolve, loader=loader, expected_purpose=expected_purpose, cryptosuites=cryptosuites
+        document,
+        resolve=resolve,
+        loader=loader,
+        expected_purpose=expected_purpose,
+        cryptosuites=cryptosuites,
+        now=now,
     )
     if len(results) == 1:
         return results[0]

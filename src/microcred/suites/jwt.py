@@ -12,11 +12,12 @@ extensions and any ``alg`` that does not match the key are refused with a reason
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from .. import _time, limits
+from .. import _json, _time, limits
 from .._fields import issuer_id as _issuer_id
 from .._fields import json_copy, subject_id
 from ..errors import DidError, FetchError, InputError, JwtError, KeyFormatError
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 JWT_CLAIMS: Final = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 #: The JWS algorithms a VC-JWT is verified with (one per key type; see keys.algorithms).
 JWT_ALGORITHMS: Final = tuple(alg for alg, _ in SIGNING_DEFAULTS.values())
+#: The NumericDate range read (0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z): the instants a date-time has.
+NUMERIC_DATE_RANGE: Final = (-62_135_596_800, 253_402_300_799)
 #: Longest token read (a baked credential with an image stays far below this).
 MAX_TOKEN_CHARS: Final = limits.MAX_TOKEN_CHARS
 
@@ -57,6 +60,18 @@ class JwtResult:
     header: dict[str, Any]
     key: ResolvedKey | None
     reason: str
+    #: The token's payload as read (its claims), verified or not.
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def numeric_date(value: Any) -> int | None:
+    """A JWT NumericDate claim as whole seconds; None unless a finite number in :data:`NUMERIC_DATE_RANGE`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    low, high = NUMERIC_DATE_RANGE
+    return int(value) if low <= value <= high else None
 
 
 def _epoch(value: Any, what: str) -> int:
@@ -139,10 +154,12 @@ def _credential_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
                 credential["issuer"] = iss
             elif isinstance(issuer, dict) and "id" not in issuer:
                 issuer["id"] = iss
-        if "nbf" in payload and "issuanceDate" not in credential and "validFrom" not in credential:
-            credential["issuanceDate"] = _time.from_epoch(payload["nbf"])
-        if "exp" in payload and "expirationDate" not in credential and "validUntil" not in credential:
-            credential["expirationDate"] = _time.from_epoch(payload["exp"])
+        # a claim that is no NumericDate is left out here; the claims check refuses the token for it
+        nbf, exp = numeric_date(payload.get("nbf")), numeric_date(payload.get("exp"))
+        if nbf is not None and "issuanceDate" not in credential and "validFrom" not in credential:
+            credential["issuanceDate"] = _time.from_epoch(nbf)
+        if exp is not None and "expirationDate" not in credential and "validUntil" not in credential:
+            credential["expirationDate"] = _time.from_epoch(exp)
         if isinstance(payload.get("jti"), str) and "id" not in credential:
             credential["id"] = payload["jti"]
         subject = credential.get("credentialSubject")
@@ -172,7 +189,7 @@ def read_jwt(token: str) -> JwtParts:
     decoded: list[dict[str, Any]] = []
     for name, part in (("header", parts[0]), ("payload", parts[1])):
         try:
-            value = json.loads(b64url_decode(part).decode("utf-8"))
+            value = _json.loads(b64url_decode(part).decode("utf-8"))
         except (KeyFormatError, UnicodeDecodeError, ValueError):
             raise InputError(f"the JWT {name} is not base64url-encoded JSON", code="jwt.malformed") from None
         if not isinstance(value, dict):
@@ -205,11 +222,12 @@ def _claims_problem(payload: Mapping[str, Any], credential: Mapping[str, Any]) -
             return f"sub {payload['sub']!r} is not credentialSubject.id {subject!r}"
     for claim, (name, value) in (("nbf", _start(credential)), ("exp", _end(credential))):
         if claim in payload:
-            if not isinstance(payload[claim], int | float) or isinstance(payload[claim], bool):
-                return f"{claim} is not a number"
+            seconds = numeric_date(payload[claim])
+            if seconds is None:
+                return f"{claim} is not a NumericDate (a finite number of seconds since 1970 in years 1-9999)"
             if value is not None:
                 try:
-                    if int(payload[claim]) != _epoch(value, name):
+                    if seconds != _epoch(value, name):
                         return f"{claim} {payload[claim]} does not match {name} {value}"
                 except JwtError as exc:
                     return exc.message
@@ -247,7 +265,7 @@ def verify_jwt(
     credential = parts.credential
 
     def no(reason: str, key: ResolvedKey | None = None) -> JwtResult:
-        return JwtResult(False, credential, header, key, reason)
+        return JwtResult(False, credential, header, key, reason, payload)
 
     alg = header.get("alg")
     if not isinstance(alg, str) or alg.lower() == "none":
@@ -277,4 +295,4 @@ def verify_jwt(
     problem = _claims_problem(payload, credential)
     if problem:
         return no(f"JWT claims disagree with the credential: {problem}", key)
-    return JwtResult(True, credential, header, key, "ok")
+    return JwtResult(True, credential, header, key, "ok", payload)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .. import _time
@@ -13,6 +14,7 @@ from ..errors import CanonicalizationError, JsonLdError, MicrocredError, SchemaV
 from ..jsonld.canonical import check_safe_mode
 from ..status.checking import check_status, list_verifier
 from ..suites.data_integrity import Resolve, verify_proof
+from ..suites.jwt import numeric_date
 from .report import Check
 
 if TYPE_CHECKING:
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 _V1 = "https://www.w3.org/2018/credentials/v1"
 _V2 = "https://www.w3.org/ns/credentials/v2"
 _OB_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/"
+#: How far after the time of a check a proof's ``created`` may lie before it is reported (clock skew).
+CREATED_SKEW = timedelta(minutes=5)
 _CONFIRMED_BINDINGS = {
     "did:key": "the key is its own did:key identifier",
     "did:web": "the issuer's did:web DID document lists the key",
@@ -133,7 +137,43 @@ def check_issuer_key(key: ResolvedKey | None, issuer: str | None) -> Check:
     )
 
 
-def check_validity(credential: Mapping[str, Any], now: datetime) -> Check:
+def check_validity(
+    credential: Mapping[str, Any], now: datetime, token_claims: Mapping[str, Any] | None = None
+) -> Check:
+    """``validity``: the credential's window holds ``now``, and so do a VC-JWT's ``nbf`` and ``exp``.
+
+    The token's claims are signed too, so they bind whatever the credential's own fields say.
+    """
+    found = _credential_validity(credential, now)
+    if found.status == "failed" or not token_claims:
+        return found
+    for claim in ("nbf", "exp"):
+        if claim not in token_claims:
+            continue
+        raw = token_claims[claim]
+        seconds = numeric_date(raw)
+        details = {**found.details, f"jwt_{claim}": raw if seconds is not None else repr(raw)}
+        if seconds is None:
+            return Check("validity", "failed", f"the VC-JWT's {claim} is not a NumericDate", details)
+        moment = _time.from_epoch(seconds)
+        if claim == "nbf" and _time.to_epoch(now) < seconds:
+            return Check(
+                "validity",
+                "failed",
+                f"not yet valid: the VC-JWT's nbf is {moment}",
+                {**details, "reason": "not_yet_valid"},
+            )
+        if claim == "exp" and _time.to_epoch(now) >= seconds:
+            return Check(
+                "validity",
+                "failed",
+                f"expired: the VC-JWT's exp is {moment}",
+                {**details, "reason": "expired"},
+            )
+    return found
+
+
+def _credential_validity(credential: Mapping[str, Any], now: datetime) -> Check:
     start_key = "validFrom" if "validFrom" in credential else "issuanceDate"
     end_key = "validUntil" if "validUntil" in credential else "expirationDate"
     start_raw, end_raw = credential.get(start_key), credential.get(end_key)
@@ -169,15 +209,20 @@ def check_recipient(credential: Mapping[str, Any], recipient: str) -> Check:
             continue
         if subj.get("id") == wanted:
             return Check("recipient", "passed", f"credentialSubject.id is {wanted}")
-        for ident in subj.get("identifier") or []:
+        identifiers = subj.get("identifier")
+        for ident in identifiers if isinstance(identifiers, list) else [identifiers]:
             if not isinstance(ident, Mapping):
                 continue
             value = ident.get("identityHash")
-            salt = ident.get("salt") or ""
+            salt = ident.get("salt")
+            if salt is None:
+                salt = ""
+            if not isinstance(value, str) or not isinstance(salt, str):
+                continue  # the schema check reports the wrong type; it can match no one
             candidates = {wanted, wanted.lower()} if ident.get("identityType") == "emailAddress" else {wanted}
             if ident.get("hashed") and isinstance(value, str) and value.startswith("sha256$"):
                 for cand in candidates:
-                    if hashlib.sha256((cand + salt).encode()).hexdigest() == value[7:].lower():
+                    if hashlib.sha256((cand + salt).encode("utf-8", "surrogatepass")).hexdigest() == value[7:].lower():
                         return Check(
                             "recipient", "passed", f"hashed {ident.get('identityType')} matches {wanted}"
                         )
@@ -204,18 +249,52 @@ def check_di_proof(
     loader: DocumentLoader,
     *,
     cryptosuites: frozenset[str] | None = None,
+    now: datetime | None = None,
 ) -> tuple[Check, ResolvedKey | None]:
-    """``proof`` for a Data Integrity proof (only ``cryptosuites`` when given), and the key it resolved."""
+    """``proof`` for a Data Integrity proof (only ``cryptosuites`` when given), and the key it resolved.
+
+    A proof past its ``expires`` fails; one ``created`` more than :data:`CREATED_SKEW` after ``now``
+    is reported as a warning (the signature holds, but its date cannot be true yet).
+    """
     if "proof" not in credential:
         return Check("proof", "failed", "the credential carries no proof (it is unsigned)"), None
+    moment = _time.verification_clock(now)
     try:
-        result = verify_proof(dict(credential), resolve=resolve, loader=loader, cryptosuites=cryptosuites)
+        result = verify_proof(
+            dict(credential), resolve=resolve, loader=loader, cryptosuites=cryptosuites, now=moment
+        )
     except MicrocredError as exc:
         return Check("proof", "failed", str(exc), {"code": exc.code}), None
     details = {"cryptosuite": result.cryptosuite, "verification_method": result.verification_method}
     if result.verified:
+        future = _created_in_future(credential.get("proof"), moment)
+        if future is not None:
+            return (
+                Check(
+                    "proof",
+                    "warning",
+                    f"{result.cryptosuite} signature valid, but the proof says it was created at {future}, "
+                    f"after the time of this check ({_time.format_utc(moment)}): a wrong clock or a "
+                    "back-dated check",
+                    {**details, "created": future},
+                ),
+                result.key,
+            )
         return Check("proof", "passed", f"{result.cryptosuite} signature valid", details), result.key
     return Check("proof", "failed", result.reason, details), result.key
+
+
+def _created_in_future(proof: Any, now: datetime) -> str | None:
+    """The latest ``created`` of the proof(s) when it lies more than :data:`CREATED_SKEW` after ``now``."""
+    proofs = proof if isinstance(proof, list) else [proof]
+    late = [
+        (moment, p["created"])
+        for p in proofs
+        if isinstance(p, Mapping)
+        and (moment := _time.parse_or_none(p.get("created"))) is not None
+        and moment > now + CREATED_SKEW
+    ]
+    return max(late)[1] if late else None
 
 
 def check_credential_status(

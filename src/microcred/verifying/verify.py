@@ -152,12 +152,17 @@ def _verify_read(
         proof_check, key = check_jwt_proof(jwt_result)
     else:
         proof_check, key = check_di_proof(
-            credential, options.resolve, options.loader, cryptosuites=options.cryptosuites
+            credential,
+            options.resolve,
+            options.loader,
+            cryptosuites=options.cryptosuites,
+            now=options.now,
         )
     checks.append(proof_check)
     key_check = check_issuer_key(key, issuer_id(credential))
     checks.append(key_check)
-    checks.append(check_validity(credential, options.now))
+    claims = jwt_result.payload if jwt_result is not None else None
+    checks.append(check_validity(credential, options.now, claims))
     if "failed" in (proof_check.status, key_check.status):  # fetch nothing more for a forgery
         checks.append(Check("status", "skipped", "not checked: the proof or the issuer's key already failed"))
     else:

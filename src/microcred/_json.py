@@ -1,0 +1,60 @@
+"""JSON text read with its nesting checked first: the one way microcred parses JSON it is handed.
+
+``json.loads`` recurses once per nested array or object, so a few thousand ``[`` reach Python's
+recursion limit inside the parser, before any limit on the parsed value can run. :func:`loads`
+measures the nesting of the text (brackets outside strings) without recursing and refuses a text
+nested deeper than :data:`MAX_JSON_DEPTH` with :class:`JsonDepthError`, a ``ValueError`` like
+``json.JSONDecodeError``, so every caller's "not valid JSON" path handles it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Final
+
+#: The deepest nesting of arrays and objects a JSON text may have; far above any credential, DID
+#: document or status list (JSON-LD processing refuses a credential deeper than 64 on its own).
+MAX_JSON_DEPTH: Final = 256
+
+#: A JSON string (escapes included), matched without backtracking blow-up.
+_STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET: Final = re.compile(r"[^\[\]{}]+")
+
+
+class JsonDepthError(ValueError):
+    """A JSON text nests arrays and objects deeper than the limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"JSON nested deeper than {limit} levels")
+        self.limit = limit
+
+
+def too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``text`` nests brackets (outside strings) deeper than ``limit``; no recursion."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    depth = deepest = 0
+    for char in brackets:
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    return True
+        elif depth:
+            depth -= 1
+    return False
+
+
+def loads(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` after checking the nesting: :class:`JsonDepthError` when deeper than ``max_depth``.
+
+    Bytes are decoded as UTF-8 (a ``UnicodeDecodeError``, also a ``ValueError``, when they are not).
+    """
+    if isinstance(text, bytes | bytearray):
+        text = bytes(text).decode("utf-8")
+    if too_deep(text, max_depth):
+        raise JsonDepthError(max_depth)
+    return json.loads(text)
