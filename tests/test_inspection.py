@@ -77,10 +77,13 @@ def test_complete_example_details():
     assert e["workload"] == {"credits": achievement["creditsAvailable"]}
     assert e["credit"] == {"credits_earned": credential["credentialSubject"]["creditsEarned"]}
     assert e["country"] == credential["issuer"]["address"]["addressCountryCode"]
-    assert e["grade"]["name"] == achievement["resultDescription"][0]["name"]
-    assert [o["statement"] for o in e["learning_outcomes"]] == [
+    # the result with a value names its scale by id; that scale, not the first listed, is shown
+    named = credential["credentialSubject"]["result"][0]["resultDescription"]
+    scale = next(d for d in achievement["resultDescription"] if d["id"] == named)
+    assert e["grade"]["name"] == scale["name"] and e["grade"]["value"] == "A"
+    assert [o["statement"] for o in e["learning_outcomes"]] == sorted(
         a["targetName"] for a in achievement["alignment"] if a["targetType"] == "CFItem"
-    ]
+    )
     assert e["learner"]["identities"][0]["hashed"] is False
 
 

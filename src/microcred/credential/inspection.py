@@ -5,10 +5,18 @@ an element the credential does not state is ``None``, never guessed. It reads mi
 edubadges terms (``ECTS``, ``assessmentType`` …, ``ext:EQF`` / ``ext:QualityAssurance`` alignments), the
 VC Data Model 1.1 shape (``issuanceDate`` / ``expirationDate``) and plain OB 3.0 credentials.
 :func:`elements_text` renders them in plain language for an employer.
+
+**What is shown is what was signed.** RDF canonicalization signs *sets*: reordering an array leaves a
+Data Integrity proof valid, so nothing here depends on array order. Every list is shown sorted; where a
+credential states several values for one element (two level alignments, two results, two subjects)
+that element is the list of them all, never "the first"; a result's scale is the ``resultDescription``
+it names by id. The one ordered array, ``allowedValue`` under the OB 3.0.2 and later contexts (an
+``@list``, so its order is signed), keeps its order.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -40,6 +48,27 @@ ELEMENT_NAMES: tuple[str, ...] = tuple(ELEMENT_LABELS)
 _LEVEL_TYPES = {"ext:eqf": "EQF", "ext:nqf": "NQF", "ext:aqf": "AQF"}
 _OUTCOME_TYPES = {"ext:learningoutcome", "ceasn:competency", "cfitem", "ext:skill", "ext:competency"}
 _QA_TYPES = {"ext:qualityassurance"}
+#: Contexts in which ``allowedValue`` is an ``@list`` (its order signed); under 3.0.0/3.0.1 it is a set.
+_ORDERED_ALLOWED_VALUE = {
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+}
+
+
+def _order_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _sorted(values: list[Any]) -> list[Any]:
+    """``values`` in a canonical order: the order a signer gave is not signed, so it is not shown."""
+    return sorted(values, key=_order_key)
+
+
+def _every(values: list[Any]) -> Any:
+    """The distinct non-empty ``values``: None, the one value, or all of them in canonical order."""
+    distinct = {_order_key(v): v for v in values if v is not None}
+    found = [distinct[k] for k in sorted(distinct)]
+    return None if not found else found[0] if len(found) == 1 else found
 
 
 def _list(value: Any) -> list[Any]:
@@ -86,9 +115,9 @@ def _clean(data: dict[str, Any]) -> dict[str, Any] | None:
     return out or None
 
 
-def _subject(credential: dict[str, Any]) -> dict[str, Any]:
-    subjects = _list(credential.get("credentialSubject"))
-    return _obj(subjects[0]) if subjects else {}
+def _subjects(credential: dict[str, Any]) -> list[dict[str, Any]]:
+    subjects = [_obj(s) for s in _list(credential.get("credentialSubject"))]
+    return subjects or [{}]
 
 
 def _learner(subject: dict[str, Any]) -> dict[str, Any] | None:
@@ -109,7 +138,7 @@ def _learner(subject: dict[str, Any]) -> dict[str, Any] | None:
         {
             "id": _str(subject.get("id")),
             "name": _str(subject.get("name")),
-            "identities": [i for i in identities if i],
+            "identities": _sorted([i for i in identities if i]),
         }
     )
 
@@ -129,7 +158,7 @@ def _awarding_body(issuer: Any) -> dict[str, Any] | None:
             "name": _str(issuer.get("name")),
             "url": _str(issuer.get("url")),
             "email": _str(issuer.get("email")),
-            "other_identifiers": others,
+            "other_identifiers": _sorted(others),
             "image": _id(issuer.get("image")),
             "description": _str(issuer.get("description")),
         }
@@ -171,10 +200,11 @@ def _outcomes(achievement: dict[str, Any]) -> list[Any] | None:
             }
         )
         out.append(statement if entry == {"statement": statement} else entry)
-    return out or None
+    return _sorted(out) or None
 
 
-def _level(achievement: dict[str, Any]) -> dict[str, Any] | None:
+def _level(achievement: dict[str, Any]) -> Any:
+    levels = []
     for a in _alignments(achievement):
         framework = _LEVEL_TYPES.get(_target_type(a))
         code = _str(a.get("targetCode"))
@@ -186,21 +216,23 @@ def _level(achievement: dict[str, Any]) -> dict[str, Any] | None:
             found = re.search(r"\(([A-Z]{2})\)\s*$", _str(a.get("targetFramework")) or "")
             country = found.group(1) if found else None
         url = _str(a.get("targetUrl"))
-        return _clean(
-            {
-                "framework": framework,
-                "level": level,
-                "country": country,
-                "url": None if url == LEVEL_URLS[framework] else url,
-            }
+        levels.append(
+            _clean(
+                {
+                    "framework": framework,
+                    "level": level,
+                    "country": country,
+                    "url": None if url == LEVEL_URLS[framework] else url,
+                }
+            )
         )
-    return None
+    return _every(levels)
 
 
-def _quality_assurance(achievement: dict[str, Any]) -> dict[str, Any] | None:
-    for a in _alignments(achievement):
-        if _target_type(a) in _QA_TYPES:
-            return _clean(
+def _quality_assurance(achievement: dict[str, Any]) -> Any:
+    return _every(
+        [
+            _clean(
                 {
                     "body": _str(a.get("targetName")),
                     "url": _str(a.get("targetUrl")),
@@ -208,7 +240,10 @@ def _quality_assurance(achievement: dict[str, Any]) -> dict[str, Any] | None:
                     "description": _str(a.get("targetDescription")),
                 }
             )
-    return None
+            for a in _alignments(achievement)
+            if _target_type(a) in _QA_TYPES
+        ]
+    )
 
 
 def _workload(achievement: dict[str, Any]) -> dict[str, Any] | None:
@@ -252,7 +287,7 @@ def _credit(achievement: dict[str, Any], subject: dict[str, Any]) -> dict[str, A
     return _clean(
         {
             "credit_bearing": bearing if isinstance(bearing, bool) else None,
-            "counts_toward": [q for q in quals if q],
+            "counts_toward": _sorted([q for q in quals if q]),
             "credits_earned": _num(subject.get("creditsEarned")),
         }
     )
@@ -269,13 +304,28 @@ def _supervision(achievement: dict[str, Any]) -> dict[str, Any] | None:
     )
 
 
-def _grade(achievement: dict[str, Any], subject: dict[str, Any]) -> dict[str, Any] | None:
+def _grade(achievement: dict[str, Any], subject: dict[str, Any], ordered_allowed: bool) -> Any:
+    """Each result with a value (else each result), with the scale it names by id (the only scale when it
+    names none); with no results, each scale."""
     scales = [_obj(d) for d in _list(achievement.get("resultDescription")) if isinstance(d, dict)]
     results = [_obj(r) for r in _list(subject.get("result")) if isinstance(r, dict)]
-    result = next((r for r in results if _str(r.get("value"))), results[0] if results else {})
-    wanted = _id(result.get("resultDescription"))
-    scale = next((s for s in scales if wanted and s.get("id") == wanted), scales[0] if scales else {})
+    valued = [r for r in results if _str(r.get("value"))]
+    results = valued or results  # a grade is a value; results stating only a status add none
+    if not results:
+        return _every([_one_grade(scale, {}, ordered_allowed) for scale in scales])
+    grades = []
+    for result in results:
+        wanted = _id(result.get("resultDescription"))
+        named = [s for s in scales if wanted and s.get("id") == wanted]
+        scale = named[0] if len(named) == 1 else scales[0] if not wanted and len(scales) == 1 else {}
+        grades.append(_one_grade(scale, result, ordered_allowed))
+    return _every(grades)
+
+
+def _one_grade(scale: dict[str, Any], result: dict[str, Any], ordered_allowed: bool) -> dict[str, Any] | None:
     allowed = [v for v in _list(scale.get("allowedValue")) if isinstance(v, str)]
+    if not ordered_allowed:
+        allowed = _sorted(allowed)
     return _clean(
         {
             "name": _str(scale.get("name")),
@@ -302,7 +352,7 @@ def _stackability(achievement: dict[str, Any]) -> dict[str, Any] | None:
                 out.append(entry)
         return out
 
-    return _clean({"built_from": items("builtFrom"), "stacks_into": items("stacksInto")})
+    return _clean({"built_from": _sorted(items("builtFrom")), "stacks_into": _sorted(items("stacksInto"))})
 
 
 def _evidence(credential: dict[str, Any]) -> list[dict[str, Any]] | None:
@@ -317,28 +367,77 @@ def _evidence(credential: dict[str, Any]) -> list[dict[str, Any]] | None:
         )
         if entry:
             out.append(entry)
-    return out or None
+    return _sorted(out) or None
 
 
 def credential_elements(credential: dict[str, Any]) -> dict[str, Any]:
     """The micro-credential elements ``credential`` states, keyed by every name in :data:`ELEMENT_NAMES`.
 
     Values are JSON-ready (the same shapes as the definition format); an element not stated is ``None``.
+    No value depends on the order of an array (see the module's note): lists come sorted, and an element
+    the credential states several times (several subjects, results or level alignments) is the list of
+    every distinct value.
     """
     if not isinstance(credential, dict):
         raise TypeError("a credential is a JSON object")
-    subject = _subject(credential)
-    achievement = _obj(subject.get("achievement"))
+    contexts = _list(credential.get("@context"))
+    ordered = any(isinstance(c, str) and c in _ORDERED_ALLOWED_VALUE for c in contexts)
+    per_subject = [_subject_elements(credential, subject, ordered) for subject in _subjects(credential)]
     issuer = credential.get("issuer")
-    prerequisites = [p for p in _list(achievement.get("prerequisites")) if isinstance(p, str)]
+    merged = (
+        per_subject[0]
+        if len(per_subject) == 1
+        else {
+            name: _union([found[name] for found in per_subject])
+            if name in _LIST_ELEMENTS
+            else _every([found[name] for found in per_subject])
+            for name in _SUBJECT_ELEMENTS
+        }
+    )
     return {
-        "learner": _learner(subject),
-        "title": _str(achievement.get("name")) or _str(credential.get("name")),
+        "learner": merged["learner"],
+        "title": merged["title"],
         "country": _country(issuer),
         "awarding_body": _awarding_body(issuer),
         "issued": _str(credential.get("validFrom"))
         or _str(credential.get("issuanceDate"))
         or _str(credential.get("awardedDate")),
+        **{name: merged[name] for name in _SUBJECT_ELEMENTS if name not in ("learner", "title")},
+        "evidence": _evidence(credential),
+        "expires": _str(credential.get("validUntil")) or _str(credential.get("expirationDate")),
+    }
+
+
+def _union(lists: list[Any]) -> list[Any] | None:
+    """Every distinct item of the (list or None) ``lists``, in canonical order."""
+    distinct = {_order_key(v): v for values in lists for v in values or []}
+    return [distinct[k] for k in sorted(distinct)] or None
+
+
+#: The elements read from a credential subject (and its achievement), in report order.
+_SUBJECT_ELEMENTS = (
+    "learner",
+    "title",
+    "learning_outcomes",
+    "workload",
+    "level",
+    "assessment",
+    "participation",
+    "quality_assurance",
+    "credit",
+    "prerequisites",
+    "supervision",
+    "grade",
+    "stackability",
+)
+
+
+def _subject_elements(credential: dict[str, Any], subject: dict[str, Any], ordered: bool) -> dict[str, Any]:
+    achievement = _obj(subject.get("achievement"))
+    prerequisites = [p for p in _list(achievement.get("prerequisites")) if isinstance(p, str)]
+    found = {
+        "learner": _learner(subject),
+        "title": _str(achievement.get("name")) or _str(credential.get("name")),
         "learning_outcomes": _outcomes(achievement),
         "workload": _workload(achievement),
         "level": _level(achievement),
@@ -346,20 +445,25 @@ def credential_elements(credential: dict[str, Any]) -> dict[str, Any]:
         "participation": _typed(achievement, "participation"),
         "quality_assurance": _quality_assurance(achievement),
         "credit": _credit(achievement, subject),
-        "prerequisites": prerequisites or None,
+        "prerequisites": _sorted(prerequisites) or None,
         "supervision": _supervision(achievement),
-        "grade": _grade(achievement, subject),
+        "grade": _grade(achievement, subject, ordered),
         "stackability": _stackability(achievement),
-        "evidence": _evidence(credential),
-        "expires": _str(credential.get("validUntil")) or _str(credential.get("expirationDate")),
     }
+    return {name: found[name] for name in _SUBJECT_ELEMENTS}
 
 
 def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+#: Elements whose value is a list by nature; any other element given as a list states several values.
+_LIST_ELEMENTS = frozenset({"learning_outcomes", "prerequisites", "evidence"})
+
+
 def _describe(name: str, value: Any) -> str:
+    if isinstance(value, list) and name not in _LIST_ELEMENTS:
+        return "".join(f"\n  - {_describe(name, one)}" for one in value)
     if name == "learner":
         parts = [value.get("name"), value.get("id")]
         for ident in value.get("identities", []):

@@ -421,6 +421,8 @@ def verify_proof(
     )
     if len(results) == 1:
         return results[0]
+    # a proof set is a set: which result is reported must not depend on the order of the proofs
+    results = sorted(results, key=lambda r: (r.verification_method or "", r.cryptosuite or "", r.reason))
     failed = [r for r in results if r.supported and not r.verified]
     if failed:
         return failed[0]

@@ -222,7 +222,10 @@ def check_recipient(credential: Mapping[str, Any], recipient: str) -> Check:
             candidates = {wanted, wanted.lower()} if ident.get("identityType") == "emailAddress" else {wanted}
             if ident.get("hashed") and isinstance(value, str) and value.startswith("sha256$"):
                 for cand in candidates:
-                    if hashlib.sha256((cand + salt).encode("utf-8", "surrogatepass")).hexdigest() == value[7:].lower():
+                    if (
+                        hashlib.sha256((cand + salt).encode("utf-8", "surrogatepass")).hexdigest()
+                        == value[7:].lower()
+                    ):
                         return Check(
                             "recipient", "passed", f"hashed {ident.get('identityType')} matches {wanted}"
                         )

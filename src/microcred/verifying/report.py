@@ -90,6 +90,8 @@ class VerificationReport:
         name = self.source or "credential"
         if self.verified:
             title = (self.elements or {}).get("title")
+            if isinstance(title, list):  # several subjects with different titles: all of them
+                title = " / ".join(str(t) for t in title)
             return f"VERIFIED      {name}" + (f"  ({title})" if title else "")
         reasons = "; ".join(f"{c.id}: {c.message}" for c in self.failed) or "a required check did not run"
         return f"NOT VERIFIED  {name}  — {reasons}"

@@ -142,7 +142,7 @@ def _verify_read(
             Check(
                 "parse",
                 "passed",
-                f"{', '.join(t for t in types if t != 'VerifiableCredential')} ({shape}, {fmt})",
+                f"{', '.join(sorted(t for t in types if t != 'VerifiableCredential'))} ({shape}, {fmt})",
             )
         )
     checks.append(check_context(credential, options.loader))
@@ -201,7 +201,8 @@ def _embedded_endorsements(credential: Mapping[str, Any]) -> list[tuple[str, Any
                 if (k == "endorsement" and isinstance(v, list)) or (
                     k == "endorsementJwt" and isinstance(v, list)
                 ):
-                    found.extend((f"{here}[{i}]", e) for i, e in enumerate(v))
+                    # named by id where there is one: the order of the array is not signed
+                    found.extend((_endorsement_label(here, i, e), e) for i, e in enumerate(v))
                 elif k not in ("proof",):
                     walk(v, here)
         elif isinstance(node, list):
@@ -212,8 +213,13 @@ def _embedded_endorsements(credential: Mapping[str, Any]) -> list[tuple[str, Any
     return found
 
 
+def _endorsement_label(here: str, index: int, item: Any) -> str:
+    ident = item.get("id") if isinstance(item, Mapping) else None
+    return f"{here}[{ident}]" if isinstance(ident, str) else f"{here}[{index}]"
+
+
 def _check_endorsements(credential: Mapping[str, Any], options: _Options) -> Check:
-    endorsements = _embedded_endorsements(credential)
+    endorsements = sorted(_embedded_endorsements(credential), key=lambda found: found[0])
     if not endorsements:
         return Check("endorsements", "skipped", "no endorsements")
     results = []
