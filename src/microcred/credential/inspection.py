@@ -390,7 +390,7 @@ def credential_elements(credential: dict[str, Any]) -> dict[str, Any]:
         else {
             name: _union([found[name] for found in per_subject])
             if name in _LIST_ELEMENTS
-            else _every([found[name] for found in per_subject])
+            else _every([v for found in per_subject for v in _list(found[name])])
             for name in _SUBJECT_ELEMENTS
         }
     )
