@@ -26,6 +26,8 @@ from . import _time
 from ._fields import achievement_id_of, issuer_id, recipient_of
 from .credential.builder import build_credential
 from .errors import LedgerError, MicrocredError, ProofError
+from .jsonld.limits import check_limits
+from .jsonld.protection import check_unprotected_terms
 from .keys.algorithms import default_cryptosuite, default_format
 from .ledger.protocol import Ledger, Reservation, ReserveRequest, SignedDocument
 from .suites.data_integrity import sign_proof
@@ -140,7 +142,9 @@ def sign(
         )
     if "proof" in credential:
         raise ProofError("the credential already carries a proof", path="proof", code="proof.already_signed")
+    check_limits(credential)  # before anything walks it: a hostile depth is an error, not a RecursionError
     _check_issuer(credential, key)
+    check_unprotected_terms(credential, loader)  # what verify() refuses is not signed either
     format = format or default_format(key.algorithm)
     if format == "jwt":
         token = sign_jwt(dict(credential), key, now=now)

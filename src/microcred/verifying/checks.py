@@ -12,6 +12,7 @@ from .. import _time
 from ..credential.schema import schema_errors
 from ..errors import CanonicalizationError, JsonLdError, MicrocredError, SchemaValidationError
 from ..jsonld.canonical import check_safe_mode
+from ..jsonld.protection import check_unprotected_terms
 from ..status.checking import check_status, list_verifier
 from ..suites.data_integrity import Resolve, verify_proof
 from ..suites.jwt import numeric_date
@@ -83,9 +84,15 @@ def check_context(credential: Mapping[str, Any], loader: DocumentLoader) -> Chec
     document = {k: v for k, v in credential.items() if k != "proof"}
     try:
         check_safe_mode(document, loader=loader)
+        check_unprotected_terms(document, loader)
     except (JsonLdError, CanonicalizationError) as exc:
         return Check("context", "failed", str(exc), {"code": exc.code, "path": exc.path})
-    return Check("context", "passed", "every term is defined by a known context (JSON-LD safe mode, offline)")
+    return Check(
+        "context",
+        "passed",
+        "every term is defined by a known context (JSON-LD safe mode, offline); none of an "
+        "unprotected Open Badges context is redefined",
+    )
 
 
 def check_schema(credential: Mapping[str, Any]) -> Check:
