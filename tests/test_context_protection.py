@@ -19,7 +19,6 @@ from microcred.errors import JsonLdError
 from microcred.fetch import offline_fetch
 from microcred.issuing import sign
 from microcred.jsonld.canonical import canonicalize
-from microcred.jsonld.protection import UNPROTECTED_OB_CONTEXTS, check_unprotected_terms
 from microcred.keys.material import IssuerKey, generate_key
 from microcred.suites.data_integrity import sign_proof
 from microcred.verifying.verify import verify
@@ -42,7 +41,7 @@ def key() -> IssuerKey:
 def _credential(key: IssuerKey, ob_context: str) -> dict[str, Any]:
     """A small OB credential; OB 3.0.0/3.0.1 go with VCDM 1.1 (the @protected VCDM 2.0 context and they
     define ``description`` differently, so JSON-LD refuses them together), OB 3.0.3 with VCDM 2.0."""
-    unprotected = ob_context in UNPROTECTED_OB_CONTEXTS
+    unprotected = ob_context in (OB_300, OB_301)
     return {
         "@context": [V1 if unprotected else V2, ob_context],
         "id": "urn:uuid:2f1b7c2e-0d5e-4a5e-9a61-4c1f3f0c0001",
@@ -92,6 +91,12 @@ def _redefine(credential: dict[str, Any], how: str) -> dict[str, Any]:
     return out
 
 
+def _check(document: dict[str, Any]) -> None:
+    from microcred.jsonld.protection import check_unprotected_terms
+
+    check_unprotected_terms(document)
+
+
 #: Ways that change the signed RDF while the JSON reads the same.
 WAYS = [
     "later-inline",
@@ -136,7 +141,7 @@ def test_the_plain_credential_and_harmless_contexts_still_verify(key: IssuerKey,
         }
     )
     harmless["motto"] = "Per ardua"
-    check_unprotected_terms(plain)
+    _check(plain)
     report = verify(sign(harmless, key, created=CREATED).credential, fetch=offline_fetch(), now=NOW)
     assert report.check("context").status == "passed", report.to_text()  # type: ignore[union-attr]
 
@@ -144,14 +149,14 @@ def test_the_plain_credential_and_harmless_contexts_still_verify(key: IssuerKey,
 def test_a_later_protected_ob_context_after_an_unprotected_one_is_refused(key: IssuerKey) -> None:
     hostile = _redefine(_credential(key, OB_301), "later-imported")
     with pytest.raises(JsonLdError, match="redefines the Open Badges term"):
-        check_unprotected_terms(hostile)
+        _check(hostile)
     stacked = _credential(key, OB_301)
     stacked["@context"].append(OB_303)  # 3.0.3 makes allowedValue an ordered @list, among others
     report = verify(sign_proof(stacked, key, created=CREATED), fetch=offline_fetch(), now=NOW)
     assert report.check("context").status == "failed"  # type: ignore[union-attr]
     for how in ("masked-property", "masked-embedded"):  # no exceptions for redefinitions scoping masks
         with pytest.raises(JsonLdError, match="redefines the Open Badges term 'achievement'"):
-            check_unprotected_terms(_redefine(_credential(key, OB_301), how))
+            _check(_redefine(_credential(key, OB_301), how))
 
 
 @pytest.mark.parametrize("how", WAYS)
@@ -166,7 +171,9 @@ def test_the_protected_ob_303_context_refuses_the_same_by_itself(key: IssuerKey,
 
 def test_the_unprotected_contexts_are_the_packaged_ones_without_protected() -> None:
     from microcred.jsonld.loader import default_loader
+    from microcred.jsonld.protection import UNPROTECTED_OB_CONTEXTS
 
+    assert {OB_300, OB_301} <= UNPROTECTED_OB_CONTEXTS
     for url in UNPROTECTED_OB_CONTEXTS:
         assert "@protected" not in str(default_loader.document(url))
     assert "@protected" in str(default_loader.document(OB_303))

@@ -16,7 +16,6 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from microcred import _json
 from microcred.baking.bake import bake, unbake
 from microcred.cli import main as cli
 from microcred.credential.inspection import credential_elements, elements_text
@@ -156,6 +155,8 @@ def test_generated_jwt_claims_never_escape(key: IssuerKey, token: str, claims: d
 
 
 def test_the_json_helper_refuses_depth_without_recursing() -> None:
+    from microcred import _json
+
     assert _json.too_deep(DEEP)
     assert not _json.too_deep('{"a": "' + "[" * 5000 + '"}')  # brackets inside strings do not count
     assert _json.loads('{"a": [[["x"]]]}') == {"a": [[["x"]]]}
