@@ -276,7 +276,12 @@ def test_deep_definition_and_key_files_are_their_own_errors(tmp_path: Path) -> N
 # ------------------------------------------------------------------ class 1: identity objects
 
 _ANY_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=8)
+    | st.sampled_from(["\ud800", "a\udfff", "@id", "@context", "@list", "2026-01-01T00:00:00Z"]),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=8,
 )
@@ -386,6 +391,36 @@ def test_generated_bytes_never_escape_reading(data: bytes) -> None:
         outcome = _only_own_errors(lambda: read_credential(prefix + data))  # noqa: B023
         assert isinstance(outcome, MicrocredError) or outcome.credential is not None or outcome.jwt
         _only_own_errors(lambda: unbake(prefix + data))  # noqa: B023
+
+
+def test_lone_surrogates_are_refused_as_input_and_never_escape(
+    tmp_path: Path, key: IssuerKey, signed: dict[str, Any]
+) -> None:
+    hostile = copy.deepcopy(signed)
+    hostile["credentialSubject"]["achievement"]["name"] = "\ud800"
+    text = json.dumps(hostile)  # ASCII: the surrogate is written as the escape \ud800
+    assert "\\ud800" in text
+    with pytest.raises(InputError, match="lone surrogate"):
+        verify(text, fetch=offline_fetch(), now=NOW)
+    report = verify(hostile, fetch=offline_fetch(), now=NOW)  # a dict handed in: a failing report
+    assert not report.verified
+    _ = report.to_text(), json.dumps(report.to_dict(), default=str)
+    _ = elements_text(credential_elements(hostile))
+    unsigned = {k: v for k, v in hostile.items() if k != "proof"}
+    for fmt in ("di", "jwt"):
+        assert isinstance(_only_own_errors(lambda: sign(unsigned, key, format=fmt)), MicrocredError)  # noqa: B023
+    path = tmp_path / "surrogate.json"
+    path.write_text(text)
+    for args in (["verify", "--offline", str(path)], ["inspect", str(path)]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2 and "lone surrogate" in result.output, result.output
+    assert _json_loads('"\\ud83d\\ude00"') == "\U0001f600"  # a surrogate pair is an ordinary character
+
+
+def _json_loads(text: str) -> Any:
+    from microcred import _json
+
+    return _json.loads(text)
 
 
 # ------------------------------------------------------------------ class 1: one bad input hides nothing

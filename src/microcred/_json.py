@@ -4,7 +4,9 @@
 recursion limit inside the parser, before any limit on the parsed value can run. :func:`loads`
 measures the nesting of the text (brackets outside strings) without recursing and refuses a text
 nested deeper than :data:`MAX_JSON_DEPTH` with :class:`JsonDepthError`, a ``ValueError`` like
-``json.JSONDecodeError``, so every caller's "not valid JSON" path handles it.
+``json.JSONDecodeError``, so every caller's "not valid JSON" path handles it. A ``\\uD800``-style
+escape that leaves a lone surrogate is refused the same way (:class:`JsonTextError`): such a string is
+not Unicode text (I-JSON, RFC 7493), cannot be written as UTF-8, and would fail later, far from here.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ MAX_JSON_DEPTH: Final = 256
 #: A JSON string (escapes included), matched without backtracking blow-up.
 _STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET: Final = re.compile(r"[^\[\]{}]+")
+#: A ``\uD800``–``\uDFFF`` escape: a surrogate, lone unless paired (checked on the parsed value).
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+class JsonTextError(ValueError):
+    """A JSON text holds a string that is not Unicode text (a lone surrogate)."""
 
 
 class JsonDepthError(ValueError):
@@ -57,4 +65,10 @@ def loads(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
         text = bytes(text).decode("utf-8")
     if too_deep(text, max_depth):
         raise JsonDepthError(max_depth)
-    return json.loads(text)
+    value = json.loads(text)
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise JsonTextError("JSON text holds a lone surrogate escape: not Unicode text") from None
+    return value

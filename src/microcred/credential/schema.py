@@ -207,8 +207,11 @@ def schema_errors(credential: object) -> list[SchemaIssue]:
     issues: list[SchemaIssue] = []
     for name in applicable_schemas(credential):
         fast = _fast_validator(name)
-        if fast is not None and fast.is_valid(credential):
-            continue
+        try:
+            if fast is not None and fast.is_valid(credential):
+                continue
+        except UnicodeError:  # text the compiled validator cannot take (a lone surrogate): the judge decides
+            pass
         found = [_issue(e, name) for e in _validator(name).iter_errors(credential)]
         issues.extend(sorted(found, key=lambda i: (i.path, i.message)))
     return issues

@@ -102,7 +102,11 @@ def _end(credential: Mapping[str, Any]) -> tuple[str, Any]:
 
 
 def _json_b64(value: Mapping[str, Any]) -> str:
-    return b64url_encode(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return b64url_encode(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise JwtError("the credential holds text that is not Unicode (a lone surrogate)") from None
 
 
 def sign_jwt(credential: dict[str, Any], key: IssuerKey, *, now: datetime | None = None) -> str:
