@@ -32,6 +32,8 @@ from microcred.suites.signatures import sign_bytes
 from microcred.verifying.checks import check_recipient
 from microcred.verifying.verify import verify
 
+INTERNAL_ERROR = "input.internal_error"  # microcred.verifying.verify.INTERNAL_ERROR (absent on main)
+
 ROOT = Path(__file__).resolve().parents[1]
 ISSUED = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -80,10 +82,12 @@ def _jwt(key: IssuerKey, payload: dict[str, Any], *, signed: bool = True) -> str
 
 
 def _only_own_errors(call: Any) -> Any:
-    """Run ``call``; a MicrocredError is an answer, any other exception fails the test (it propagates)."""
+    """Run ``call``; a MicrocredError is an answer, any other exception fails the test (it propagates),
+    and so does verify()'s last-resort error for the unforeseen (it means a bug was caught, not handled)."""
     try:
         return call()
     except MicrocredError as exc:
+        assert exc.code != INTERNAL_ERROR, exc.__cause__
         return exc
 
 
@@ -424,6 +428,22 @@ def _json_loads(text: str) -> Any:
 
 
 # ------------------------------------------------------------------ class 1: one bad input hides nothing
+
+
+def test_anything_unforeseen_is_still_microcreds_own_error(
+    monkeypatch: pytest.MonkeyPatch, signed: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    import microcred.verifying.verify as verifying
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(verifying, "check_validity", broken)
+    with pytest.raises(InputError) as raised:
+        verify(signed, fetch=offline_fetch(), now=NOW, name="cred.json")
+    assert raised.value.code == INTERNAL_ERROR and "ZeroDivisionError" in str(raised.value)
+    assert "cred.json" in str(raised.value)
+    assert any(r.exc_info for r in caplog.records)  # the traceback is logged for the bug report
 
 
 def test_folder_reports_every_input_and_marks_the_broken_ones(

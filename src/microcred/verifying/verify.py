@@ -8,6 +8,7 @@ never as passed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from .. import _time
 from .._fields import issuer_id
 from ..credential.inspection import credential_elements
 from ..credential.reader import Source, read_credential
-from ..errors import CanonicalizationError, MicrocredError
+from ..errors import CanonicalizationError, InputError, MicrocredError
 from ..fetch import Fetch, FetchBudget, Fetcher
 from ..jsonld.limits import check_limits
 from ..jsonld.loader import DocumentLoader, default_loader
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ..keys.material import IssuerKey, ResolvedKey
+
+
+log = logging.getLogger(__name__)
+#: The code of the InputError verify() raises when something unforeseen stopped it (a bug, reported).
+INTERNAL_ERROR = "input.internal_error"
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,8 @@ def verify(
     :data:`microcred.suites.VERIFYING_CRYPTOSUITES`, every JWS algorithm microcred signs with): a
     proof made otherwise fails the ``proof`` check; the cryptosuites apply to status lists and
     endorsements too. ``name`` labels the input in the report. Raises
-    :class:`~microcred.errors.InputError` when the input cannot be read as a credential at all, and
+    :class:`~microcred.errors.InputError` when the input cannot be read as a credential at all (and,
+    code :data:`INTERNAL_ERROR`, when anything unforeseen stopped verification: nothing else escapes), and
     :class:`~microcred.errors.MicrocredError` for an allow-list naming something unknown.
     """
     fetch = FetchBudget(fetch or Fetcher())  # one verification's budget, each URL asked once
@@ -96,16 +103,27 @@ def verify(
         cryptosuites=check_cryptosuites(cryptosuites),
         jwt_algorithms=check_algorithms(jwt_algorithms),
     )
-    read = read_credential(source, fetch=fetch, name=name)
-    return _verify_read(
-        read.credential,
-        read.jwt,
-        read.name,
-        options,
-        recipient=recipient,
-        allow_unchecked_status=allow_unchecked_status,
-        check_endorsements=check_endorsements,
-    )
+    try:
+        read = read_credential(source, fetch=fetch, name=name)
+        return _verify_read(
+            read.credential,
+            read.jwt,
+            read.name,
+            options,
+            recipient=recipient,
+            allow_unchecked_status=allow_unchecked_status,
+            check_endorsements=check_endorsements,
+        )
+    except MicrocredError:
+        raise
+    except Exception as exc:  # the last line of defence: a bug must not crash a batch or a server
+        log.error("verification stopped on an unexpected error", exc_info=True)
+        raise InputError(
+            f"verification stopped on an unexpected {type(exc).__name__}; the input is treated as bad "
+            "(a microcred bug: please report it)",
+            code=INTERNAL_ERROR,
+            source=name,
+        ) from exc
 
 
 def _verify_read(
