@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
         "microcred._files",
         "microcred._fields",
         "microcred._resources",
+        "microcred._json",
     ),
     (
         "microcred.fetch",
