@@ -537,3 +537,16 @@ def test_a_proof_created_far_in_the_future_is_reported(key: IssuerKey, signed: d
     assert "2026-06-01T00:00:00Z" in proof.message and proof.details["created"] == "2026-06-01T00:00:00Z"
     near = _sign_with_options(signed, key, created="2026-03-01T00:04:00Z")
     assert verify(near, fetch=offline_fetch(), now=NOW).check("proof").status == "passed"  # type: ignore[union-attr]
+
+
+def test_a_vc_jwt_issued_far_in_the_future_is_reported(key: IssuerKey, token: str) -> None:
+    payload = dict(read_jwt(token).payload)
+    payload["iat"] = int(datetime(2026, 6, 1, tzinfo=UTC).timestamp())
+    report = verify(_jwt(key, payload), fetch=offline_fetch(), now=NOW)
+    proof = report.check("proof")
+    assert proof is not None and proof.status == "warning" and proof.details["iat"] == "2026-06-01T00:00:00Z"
+    payload["iat"] = int(NOW.timestamp()) + 240  # four minutes: clock skew, not reported
+    assert verify(_jwt(key, payload), fetch=offline_fetch(), now=NOW).check("proof").status == "passed"  # type: ignore[union-attr]
+    payload["iat"] = "yesterday"
+    proof = verify(_jwt(key, payload), fetch=offline_fetch(), now=NOW).check("proof")
+    assert proof is not None and proof.status == "failed" and "iat is not a NumericDate" in proof.message

@@ -224,6 +224,8 @@ def _claims_problem(payload: Mapping[str, Any], credential: Mapping[str, Any]) -
         subject = subject_id(credential)
         if subject is not None and payload["sub"] != subject:
             return f"sub {payload['sub']!r} is not credentialSubject.id {subject!r}"
+    if "iat" in payload and numeric_date(payload["iat"]) is None:
+        return "iat is not a NumericDate (a finite number of seconds since 1970 in years 1-9999)"
     for claim, (name, value) in (("nbf", _start(credential)), ("exp", _end(credential))):
         if claim in payload:
             seconds = numeric_date(payload[claim])

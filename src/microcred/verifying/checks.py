@@ -244,11 +244,30 @@ def check_recipient(credential: Mapping[str, Any], recipient: str) -> Check:
 # --------------------------------------------------------------------------------------------- verify
 
 
-def check_jwt_proof(result: JwtResult) -> tuple[Check, ResolvedKey | None]:
-    """``proof`` for a VC-JWT (already verified by :func:`~microcred.suites.verify_jwt`), and its key."""
+def check_jwt_proof(result: JwtResult, now: datetime | None = None) -> tuple[Check, ResolvedKey | None]:
+    """``proof`` for a VC-JWT (already verified by :func:`~microcred.suites.verify_jwt`), and its key.
+
+    A token issued (``iat``) more than :data:`CREATED_SKEW` after ``now`` is a warning, as a Data
+    Integrity proof ``created`` then is.
+    """
     header = result.header or {}
     details = {"alg": header.get("alg"), "kid": header.get("kid")}
     if result.verified:
+        issued = numeric_date(result.payload.get("iat"))
+        moment = _time.verification_clock(now)
+        if issued is not None and issued > _time.to_epoch(moment + CREATED_SKEW):
+            when = _time.from_epoch(issued)
+            return (
+                Check(
+                    "proof",
+                    "warning",
+                    f"VC-JWT signature valid ({header.get('alg')}), but the token says it was issued at "
+                    f"{when} (iat), after the time of this check ({_time.format_utc(moment)}): a wrong "
+                    "clock or a back-dated check",
+                    {**details, "iat": when},
+                ),
+                result.key,
+            )
         return Check("proof", "passed", f"VC-JWT signature valid ({header.get('alg')})", details), result.key
     return Check("proof", "failed", result.reason, details), result.key
 

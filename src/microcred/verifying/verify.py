@@ -167,7 +167,7 @@ def _verify_read(
     checks.append(check_schema(credential))
 
     if jwt_result is not None:
-        proof_check, key = check_jwt_proof(jwt_result)
+        proof_check, key = check_jwt_proof(jwt_result, options.now)
     else:
         proof_check, key = check_di_proof(
             credential,
