@@ -174,6 +174,7 @@ def test_a_10_mb_csv_cell_is_a_row_error_without_a_memory_spike(tmp_path: Path) 
 
 
 def test_every_enforced_cap_is_the_one_named_in_limits() -> None:
+    from microcred import _json
     from microcred.baking import payload
     from microcred.credential import reader
     from microcred.fetch import Fetcher, NetworkPolicy
@@ -190,6 +191,7 @@ def test_every_enforced_cap_is_the_one_named_in_limits() -> None:
     assert dids._MAX_DOC is limits.MAX_DID_DOCUMENT_BYTES
     assert files._MAX_KEY_FILE is limits.MAX_KEY_FILE_BYTES
     assert DEFAULT_LIMITS.max_json_depth == limits.MAX_JSON_DEPTH
+    assert _json.MAX_JSON_DEPTH is limits.MAX_JSON_TEXT_DEPTH  # issue 10 class 1: nesting before parsing
     assert DEFAULT_LIMITS.max_json_chars == limits.MAX_JSON_CHARS
     assert Fetcher().max_bytes == limits.MAX_FETCH_BYTES
     policy = NetworkPolicy()

@@ -17,9 +17,11 @@ from array import array
 from itertools import accumulate
 from typing import Any, Final
 
+from . import limits
+
 #: The deepest nesting of arrays and objects a JSON text may have; far above any credential, DID
 #: document or status list (JSON-LD processing refuses a credential deeper than 64 on its own).
-MAX_JSON_DEPTH: Final = 256
+MAX_JSON_DEPTH: Final = limits.MAX_JSON_TEXT_DEPTH
 
 #: A JSON string (escapes included), matched without backtracking blow-up.
 _STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)

@@ -22,6 +22,10 @@ MAX_BAKED_CREDENTIAL_BYTES: Final = 4 * 1024 * 1024
 
 # ------------------------------------------------------------------- JSON and JSON-LD (jsonld.limits)
 
+#: Nesting of arrays and objects in any JSON *text* microcred reads, measured before parsing
+#: (``_json.loads``: ``json.loads`` would recurse into the Python stack limit first).
+MAX_JSON_TEXT_DEPTH: Final = 256
+
 #: Characters of every key and string of one JSON-LD document.
 MAX_JSON_CHARS: Final = 5_000_000
 #: Nesting of objects and arrays.
