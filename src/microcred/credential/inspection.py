@@ -210,7 +210,7 @@ def _level(achievement: dict[str, Any]) -> Any:
         code = _str(a.get("targetCode"))
         if framework is None or code is None:
             continue
-        level: int | str = int(code) if code.isdigit() else code
+        level: int | str = int(code) if code.isascii() and code.isdecimal() else code  # not '²'
         country = None
         if framework == "NQF":
             found = re.search(r"\(([A-Z]{2})\)\s*$", _str(a.get("targetFramework")) or "")
