@@ -6,10 +6,14 @@ output, status lists and a cohort's credential files.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Final
+
+from .errors import MicrocredError
 
 #: Every temp file starts with this, so a folder can be swept of the ones a killed process left.
 TEMP_PREFIX: Final = ".mc-tmp-"
@@ -22,17 +26,46 @@ TEMP_PREFIX: Final = ".mc-tmp-"
 DURABLE = True
 
 
+#: Flags that keep an open from following a symbolic link or blocking on a FIFO (0 where unknown).
+NOFOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
+NONBLOCK: Final = getattr(os, "O_NONBLOCK", 0)
+CLOEXEC: Final = getattr(os, "O_CLOEXEC", 0)
+
+
 def write_atomic(
-    path: Path, data: bytes, *, mode: int = 0o644, fsync: bool = True, sync_dir: bool = True
+    path: Path,
+    data: bytes,
+    *,
+    mode: int = 0o644,
+    fsync: bool = True,
+    sync_dir: bool = True,
+    special: bool = True,
 ) -> None:
     """Write ``data`` to ``path`` so that a crash leaves either the old file or the new one, never half.
 
     The temp file is created private (``O_EXCL``, 0600), given ``mode`` and renamed into place.
     ``fsync=False`` skips the file's fsync and ``sync_dir=False`` the folder's, for a caller that makes
     the data durable another way (a cohort writing thousands of files syncs its folder in batches).
+    Only a regular file (or a symbolic link, which is replaced, never followed) is replaced: an
+    existing device or FIFO (``-o /dev/null``) is written to as it is when ``special`` is true, and
+    refused otherwise; a folder is refused.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    if info is not None and not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+        if stat.S_ISDIR(info.st_mode) or not special:
+            raise MicrocredError(
+                f"{path} exists and is not a regular file (a {_kind(info.st_mode)}); "
+                "refusing to replace it: choose another path",
+                code="output.not_regular",
+                source=str(path),
+            )
+        _write_special(path, data)
+        return
     fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -50,6 +83,90 @@ def write_atomic(
         raise
     if sync_dir:
         sync_folder(folder)
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "folder"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISFIFO, "FIFO"),
+        (stat.S_ISSOCK, "socket"),
+    ):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def _write_special(path: Path, data: bytes) -> None:
+    """Write to an existing device or FIFO in place (never unlinked, never replaced)."""
+    fd = os.open(path, os.O_WRONLY | NOFOLLOW | CLOEXEC)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def open_private(path: Path, *, append: bool = True, read: bool = False) -> int:
+    """Open (creating it 0600 if absent) a file of our own in a folder others may write to.
+
+    Never follows a symbolic link (``O_NOFOLLOW``) and refuses anything that is not a regular file
+    owned by this user: a link planted there cannot send the writes elsewhere. Returns the descriptor.
+    """
+    flags = (os.O_RDWR if read else os.O_WRONLY) | os.O_CREAT | NOFOLLOW | NONBLOCK | CLOEXEC
+    if append:
+        flags |= os.O_APPEND
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _refuse(path, "a symbolic link") from None
+        raise
+    try:
+        check_own_regular(fd, path)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def check_own_regular(fd: int, path: Path) -> None:
+    """Raise unless the open file ``fd`` is a regular file owned by this user (where owners exist)."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise _refuse(path, f"a {_kind(info.st_mode)}")
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        raise _refuse(path, f"owned by another user (uid {info.st_uid})")
+
+
+def _refuse(path: Path, what: str) -> MicrocredError:
+    return MicrocredError(
+        f"{path} is {what}, not a regular file of this user; refusing to write through it "
+        "(remove it, or use another output folder)",
+        code="output.unsafe_path",
+        source=str(path),
+    )
+
+
+def read_regular(path: Path) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file (not followed if a link, never blocking on a
+    FIFO), else None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | NOFOLLOW | NONBLOCK | CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def sync_folder(folder: Path) -> None:

@@ -155,10 +155,8 @@ class RunBook:
         if entry is None:
             return None
         credential_id, name, sha = entry
-        try:
-            if sha256_hex((self.out / name).read_bytes()) != sha:
-                return None
-        except OSError:
+        found = _files.read_regular(self.out / name)  # never through a link, never blocking on a FIFO
+        if found is None or sha256_hex(found) != sha:
             return None
         image = self.image_name(stem)
         if image is not None and not (self.out / image).exists():
@@ -173,10 +171,7 @@ class RunBook:
         if record is None or record.state != "issued":
             return None  # never issued, or reserved by a run that never signed it: issue it (again)
         name = f"{stem}{'.jwt' if record.format == 'jwt' else '.json'}"
-        try:
-            data: bytes | None = (self.out / name).read_bytes()
-        except OSError:
-            data = None
+        data = _files.read_regular(self.out / name)
         if data is None or sha256_hex(data) != record.document_sha256:
             data = self.ledger.document(record.credential_id)
             if data is None:

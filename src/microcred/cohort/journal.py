@@ -34,22 +34,30 @@ class Journal:
         self.achievement_id = achievement_id
         self.index = DigestTable(wide=True)
         self.reader: Any = None
-        if self.path.exists():
-            self._load(keep=load)
-        self.handle = open(self.path, "ab")  # noqa: SIM115 - closed by close()
+        # created 0600, never through a link, and only ever a regular file of this user
+        self.handle = os.fdopen(_files.open_private(self.path, append=True), "ab")
+        if self.handle.tell():
+            try:
+                self._load(keep=load)
+            except BaseException:
+                self.handle.close()
+                raise
         if self.handle.tell() and self._ends_torn():
             log.info("the journal %s ends in a line torn by a crash; that row is issued again", self.path)
             self.handle.write(b"\n")  # a line torn by a crash ends here; the next one starts clean
         self.unsynced = 0
 
+    def _open_read(self) -> Any:
+        return os.fdopen(os.open(self.path, os.O_RDONLY | _files.NOFOLLOW | _files.CLOEXEC), "rb")
+
     def _ends_torn(self) -> bool:
-        with open(self.path, "rb") as handle:
+        with self._open_read() as handle:
             handle.seek(-1, os.SEEK_END)
             return handle.read(1) != b"\n"
 
     def _load(self, *, keep: bool) -> None:
         offset = 0
-        with open(self.path, "rb") as handle:
+        with self._open_read() as handle:
             for raw in handle:
                 entry = self._parse(raw)
                 if entry is not None:
@@ -65,7 +73,7 @@ class Journal:
                         self.index.put(digest("j", row_key), offset)
                 offset += len(raw)
         if keep and self.index.count:
-            self.reader = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+            self.reader = self._open_read()
 
     @staticmethod
     def _parse(raw: bytes) -> tuple[str, str, str, str, str] | None:

@@ -3,18 +3,20 @@ and the lock that keeps two runs out of one folder."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import os
 import re
+import time
 import unicodedata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from .. import _files
 from ..errors import MicrocredError
 
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import BinaryIO
 
 #: Held (flock) by a run, so that two runs never write into one ``out_dir`` at once.
 LOCK_NAME = ".microcred-cohort.lock"
@@ -22,6 +24,10 @@ LOCK_NAME = ".microcred-cohort.lock"
 TMP_PREFIX = _files.TEMP_PREFIX
 #: Credential files are not fsynced one by one; the folder is, every this many files.
 DIR_SYNC_EVERY = 256
+#: How long a run waits for the lock when its holder is gone (a killed run whose workers are exiting),
+#: and when the recorded holder is still alive, before it refuses.
+LOCK_WAIT_ORPHAN_S: Final = 15.0
+LOCK_WAIT_LIVE_S: Final = 1.0
 
 
 # ---------------------------------------------------------------------------------------- file names
@@ -50,7 +56,7 @@ def credential_file_name(row_key: str) -> str:
 def write_file(path: Path, data: bytes, fsync: bool = True) -> None:
     """Write one file atomically (:func:`microcred._files.write_atomic`), fsynced unless told not to;
     the folder is synced by the caller, in batches (:func:`sync_dir`)."""
-    _files.write_atomic(path, data, fsync=fsync, sync_dir=False)
+    _files.write_atomic(path, data, fsync=fsync, sync_dir=False, special=False)
 
 
 def write_all(folder: Path, files: list[tuple[str, bytes]]) -> None:
@@ -72,20 +78,69 @@ def image_suffix(image: bytes) -> str:
     return ".png" if image.startswith(b"\x89PNG") else ".svg"
 
 
-def lock_out_dir(out: Path) -> BinaryIO:
-    """Hold an exclusive lock on ``out_dir`` for the run: two runs into one folder would trip each other."""
-    handle = open(out / LOCK_NAME, "a+b")  # noqa: SIM115 - closed by the caller
+class OutDirLock:
+    """The flock held on ``out_dir/.microcred-cohort.lock`` for a run (see :func:`lock_out_dir`)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        info = os.fstat(fd)
+        self.identity = (fd, info.st_dev, info.st_ino)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def _holder_alive(fd: int) -> tuple[int | None, bool]:
+    """The pid recorded in the lock file and whether a process of that pid exists."""
+    try:
+        pid = int(os.pread(fd, 32, 0).decode("ascii").strip() or "0")
+    except (OSError, ValueError):
+        return None, True
+    if pid <= 0:
+        return None, True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return pid, False
+    except OSError:
+        return pid, True
+    return pid, True
+
+
+def lock_out_dir(out: Path, *, wait_orphan: float = LOCK_WAIT_ORPHAN_S) -> OutDirLock:
+    """Hold an exclusive lock on ``out_dir`` for the run: two runs into one folder would trip each other.
+
+    The lock file is opened without following links and must be a regular file of this user. When
+    the run that holds it is gone (its pid, recorded in the file, no longer exists: a killed run whose
+    workers are still exiting) this waits up to ``wait_orphan`` seconds; a live holder gets a second.
+    """
+    fd = _files.open_private(out / LOCK_NAME, append=False, read=True)
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no advisory locks here
-        return handle
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise MicrocredError(
-            f"another cohort run is writing to {out}; wait for it to finish (or stop it) and rerun",
-            code="cohort.busy",
-            source=str(out),
-        ) from None
-    return handle
+        return OutDirLock(fd)
+    started = time.monotonic()
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError:
+            pid, alive = _holder_alive(fd)
+            waited = time.monotonic() - started
+            if waited < (LOCK_WAIT_LIVE_S if alive else wait_orphan):
+                time.sleep(0.05)
+                continue
+            os.close(fd)
+            holder = f" (process {pid})" if pid and alive else ""
+            raise MicrocredError(
+                f"another cohort run{holder} is writing to {out}; wait for it to finish (or stop it) "
+                "and rerun",
+                code="cohort.busy",
+                source=str(out),
+            ) from None
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    return OutDirLock(fd)

@@ -172,6 +172,7 @@ def issue_many(
             now=now,
             new_id=new_id,
             salt=salt,
+            lock_identity=lock.identity,
         )
     finally:
         lock.close()
@@ -199,6 +200,7 @@ def _issue_locked(
     now: datetime | None,
     new_id: Callable[[], str] | None,
     salt: str | None,
+    lock_identity: tuple[int, int, int] | None = None,
 ) -> CohortSummary:
     for stale in out.glob(f"{TMP_PREFIX}*"):  # left by a killed run
         log.debug("removing %s, left by a run that was killed", stale)
@@ -225,7 +227,9 @@ def _issue_locked(
         if workers <= 1:
             executor = InlineExecutor()
         else:
-            executor = cf.ProcessPoolExecutor(workers, initializer=worker_init, initargs=(shared,))
+            executor = cf.ProcessPoolExecutor(
+                workers, initializer=worker_init, initargs=(shared, os.getpid(), lock_identity)
+            )
     else:
         workers = workers or getattr(executor, "_max_workers", None) or os.cpu_count() or 1
     if isinstance(executor, cf.ThreadPoolExecutor | InlineExecutor):

@@ -6,11 +6,13 @@ import contextlib
 import csv
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import _files
+from ..errors import MicrocredError
 from .output import TMP_PREFIX
 
 if TYPE_CHECKING:
@@ -117,12 +119,52 @@ class CohortSummary:
 
 SUMMARY_FIELDS = [f for f in CohortResult.__dataclass_fields__]
 
+#: A CSV cell starting with one of these is a formula to a spreadsheet (``=HYPERLINK(...)``, ``@SUM``, a
+#: tab or CR before ``=``); such a cell is written with a leading ``'``, as is one already starting with
+#: ``'``, so that :func:`cell_value` can undo it exactly.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def csv_cell(value: object) -> str:
+    """``value`` as a summary CSV cell that no spreadsheet runs as a formula (see :data:`FORMULA_STARTS`)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def cell_value(cell: str) -> str | None:
+    """The value :func:`csv_cell` wrote (None for an empty cell)."""
+    if cell == "":
+        return None
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def _summary_folder(out_dir: Path) -> Path:
+    """``out_dir/summary``, created if absent; a link or anything but a folder of ours is refused."""
+    folder = out_dir / SUMMARY_DIR
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o755)
+    info = os.lstat(folder)
+    mine = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
+    if not stat.S_ISDIR(info.st_mode) or not mine:
+        what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a folder of this user"
+        raise MicrocredError(
+            f"{folder} is {what}; refusing to write the summary through it (remove it and rerun)",
+            code="output.unsafe_path",
+            source=str(folder),
+        )
+    return folder
+
+
+def _create_new(path: Path) -> int:
+    """A new private file (``O_EXCL``: never an existing file, never through a link)."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _files.NOFOLLOW | _files.CLOEXEC, 0o600)
+
 
 def iter_summary(out_dir: str | os.PathLike[str]) -> Iterator[CohortResult]:
     """Read back the per-row results of the last run from ``out_dir/summary/summary.csv``."""
     with open(Path(out_dir) / SUMMARY_DIR / SUMMARY_CSV, encoding="utf-8", newline="") as handle:
         for rec in csv.DictReader(handle):
-            fields: dict[str, Any] = {k: (v if v != "" else None) for k, v in rec.items()}
+            fields: dict[str, Any] = {k: cell_value(v) for k, v in rec.items()}
             fields["line"] = int(rec["line"])
             yield CohortResult(**fields)
 
@@ -139,18 +181,19 @@ class SummaryWriter:
     """Streams per-row results to a temporary CSV; ``finish`` renames it and writes the JSON beside it."""
 
     def __init__(self, out_dir: Path) -> None:
-        self.folder = out_dir / SUMMARY_DIR
-        self.folder.mkdir(exist_ok=True)
+        self.folder = _summary_folder(out_dir)
         for stale in self.folder.glob(f"{TMP_PREFIX}*"):  # left by a killed run
             with contextlib.suppress(OSError):
                 stale.unlink()
         self.tmp = self.folder / f"{TMP_PREFIX}{os.getpid()}-{SUMMARY_CSV}"
-        self.handle = open(self.tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by finish()
+        with contextlib.suppress(FileNotFoundError):
+            self.tmp.unlink()
+        self.handle = open(_create_new(self.tmp), "w", encoding="utf-8", newline="")  # noqa: SIM115
         self.writer = csv.writer(self.handle)
         self.writer.writerow(SUMMARY_FIELDS)
 
     def add(self, result: CohortResult) -> None:
-        self.writer.writerow(["" if v is None else v for v in (getattr(result, f) for f in SUMMARY_FIELDS)])
+        self.writer.writerow([csv_cell(getattr(result, f)) for f in SUMMARY_FIELDS])
 
     def finish(self, summary: CohortSummary) -> None:
         self.handle.flush()
@@ -160,14 +203,16 @@ class SummaryWriter:
         os.replace(self.tmp, csv_path)
         summary.summary_csv, summary.summary_json = csv_path, json_path
         tmp_json = self.folder / f"{TMP_PREFIX}{os.getpid()}-{SUMMARY_JSON}"
+        with contextlib.suppress(FileNotFoundError):
+            tmp_json.unlink()
         with (
-            open(tmp_json, "w", encoding="utf-8") as out,
+            open(_create_new(tmp_json), "w", encoding="utf-8") as out,
             open(csv_path, encoding="utf-8", newline="") as src,
         ):
             head = json.dumps(summary.to_dict(), ensure_ascii=False, indent=2)
             out.write(head[:-2] + ',\n  "rows": [')
             for i, rec in enumerate(csv.DictReader(src)):
-                row: dict[str, Any] = {k: (v if v != "" else None) for k, v in rec.items()}
+                row: dict[str, Any] = {k: cell_value(v) for k, v in rec.items()}
                 row["line"] = int(rec["line"])
                 out.write(("," if i else "") + "\n    " + json.dumps(row, ensure_ascii=False))
             out.write("\n  ]\n}\n")

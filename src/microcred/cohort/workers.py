@@ -4,11 +4,14 @@ build one learner's credential, add its reserved status, sign it (and bake it)."
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import ctypes
 import hashlib
 import json
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -112,6 +115,10 @@ def worker_context(shared: Shared) -> tuple[IssuerKey, Definition, bytes | None]
     return cached
 
 
+#: prctl(2) option: the signal sent to this process when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
 def _orphan_watch(parent: int) -> None:
     while True:
         time.sleep(0.5)
@@ -119,11 +126,42 @@ def _orphan_watch(parent: int) -> None:
             os._exit(1)
 
 
-def worker_init(shared: Shared | None = None) -> None:
-    """Initializer for worker processes: ignore SIGINT (the parent decides when to stop), exit if the
-    parent dies, and cache what the jobs share."""
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (``PR_SET_PDEATHSIG``); elsewhere the
+    orphan watch thread does it, within half a second."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _drop_inherited_lock(lock: tuple[int, int, int] | None) -> None:
+    """Close this worker's copy of the parent's out-dir lock (inherited through fork), so the lock is
+    released the moment the parent dies, not when its last worker does."""
+    if lock is None:
+        return
+    fd, dev, ino = lock
+    with contextlib.suppress(OSError):
+        info = os.fstat(fd)
+        if (info.st_dev, info.st_ino) == (dev, ino):  # the same open file, not a reused number
+            os.close(fd)
+
+
+def worker_init(
+    shared: Shared | None = None,
+    parent: int | None = None,
+    lock: tuple[int, int, int] | None = None,
+) -> None:
+    """Initializer for worker processes: ignore SIGINT (the parent decides when to stop), die with the
+    parent (``parent``: its pid), close the inherited out-dir ``lock`` (fd, device, inode), and cache
+    what the jobs share."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True, name="microcred-orphan").start()
+    parent = parent if parent is not None else os.getppid()
+    _drop_inherited_lock(lock)
+    _die_with_parent(parent)
+    threading.Thread(target=_orphan_watch, args=(parent,), daemon=True, name="microcred-orphan").start()
     if shared is not None and shared.definition is not None:  # with "fork" it arrives as is, key included
         key = shared.obj or _load_key(shared)
         _WORKER_CACHE[shared.fingerprint] = (key, shared.definition, shared.bake)
