@@ -7,6 +7,7 @@ exit code 2 (bad input or usage), never a traceback. Exit 1 is reserved for "che
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
@@ -59,7 +60,13 @@ class _Group(click.Group):
             raise CliExit(str(exc)) from None
         except OSError as exc:
             name = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-            raise CliExit(f"cannot read or write{name}: {exc.strerror or exc}") from None
+            hint = ""
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                hint = (
+                    "; nothing already written was lost (files are replaced whole, never half "
+                    "written): make room or make it writable, then rerun the same command"
+                )
+            raise CliExit(f"cannot read or write{name}: {exc.strerror or exc}{hint}") from None
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except KeyboardInterrupt:

@@ -20,7 +20,9 @@ Errors are :class:`~microcred.errors.LedgerError` with these codes: ``ledger.dup
 ``ledger.abandoned``, ``ledger.unknown`` (no such credential, reservation or list), ``ledger.not_issued``,
 ``ledger.state`` (a status change that does not apply), ``ledger.issuer`` (a status list base URL that
 belongs to another issuer), ``ledger.time``, ``ledger.busy``, ``ledger.error``; opening adds
-``ledger.missing``, ``ledger.foreign``, ``ledger.damaged``, ``ledger.too_new`` and ``ledger.unreadable``.
+``ledger.missing``, ``ledger.foreign``, ``ledger.damaged``, ``ledger.too_new`` and ``ledger.unreadable``;
+any write can fail with ``ledger.disk_full``, ``ledger.read_only`` or ``ledger.io_error`` (nothing
+committed is lost).
 """
 
 from __future__ import annotations

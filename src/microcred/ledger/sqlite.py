@@ -12,6 +12,7 @@ the k-th free index once a list is nearly full).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import secrets
@@ -68,6 +69,42 @@ def _sha256(document: SignedDocument) -> tuple[str, bytes]:
     return hashlib.sha256(data).hexdigest(), data
 
 
+def storage_error(exc: BaseException, path: Path) -> LedgerError | None:
+    """An honest :class:`LedgerError` for a full disk, a read-only file or folder, or an I/O error,
+    which say what happened and that nothing committed was lost (SQLite rolls back a failed write);
+    None for anything else. Never "damaged": that advice would have a backup replace newer records."""
+    name = str(getattr(exc, "sqlite_errorname", "") or "")
+    number = getattr(exc, "errno", None)
+    text = str(exc).lower()
+    kept = "nothing already recorded in it was lost or changed (the failed write was rolled back)"
+    if name == "SQLITE_FULL" or number in (errno.ENOSPC, errno.EDQUOT) or "disk is full" in text:
+        return LedgerError(
+            f"cannot write to the ledger: the disk is full; {kept}. Free some space and rerun",
+            source=str(path),
+            code="ledger.disk_full",
+        )
+    if (
+        name.startswith("SQLITE_READONLY")
+        or number in (errno.EROFS, errno.EACCES, errno.EPERM)
+        or "readonly" in text
+        or "read-only" in text
+    ):
+        return LedgerError(
+            f"cannot write to the ledger: its file or folder is read-only; {kept}. "
+            "Make it writable (the folder too: SQLite writes a journal beside it) and rerun",
+            source=str(path),
+            code="ledger.read_only",
+        )
+    if name.startswith("SQLITE_IOERR") or "disk i/o error" in text:
+        return LedgerError(
+            f"the disk reported an I/O error while writing the ledger ({exc}); {kept}. "
+            "Check the disk (space, health, a network share that went away) and rerun",
+            source=str(path),
+            code="ledger.io_error",
+        )
+    return None
+
+
 class SQLiteLedger(Ledger):
     """An open SQLite issuer ledger (:class:`~microcred.ledger.protocol.Ledger`). Use :meth:`open`;
     close it (or use ``with``) when done."""
@@ -122,7 +159,12 @@ class SQLiteLedger(Ledger):
                 raise LedgerError(
                     f"the folder {target.parent} does not exist", source=str(target), code="ledger.missing"
                 )
-            create_file(target, _iso(clock()))
+            try:
+                create_file(target, _iso(clock()))
+            except (sqlite3.Error, OSError) as exc:
+                raise storage_error(exc, target) or LedgerError(
+                    f"cannot create the ledger: {exc}", source=str(target), code="ledger.error"
+                ) from exc
             log.info("created the ledger %s", target)
         inspect_file(target)
         try:
@@ -177,7 +219,7 @@ class SQLiteLedger(Ledger):
             raise
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise LedgerError(
+            raise storage_error(exc, target) or LedgerError(
                 f"damaged: {exc}; restore it from a backup", source=str(target), code="ledger.damaged"
             ) from exc
         return cls(conn, target, now=clock, randbelow=randbelow or secrets.randbelow, list_size=_list_size)
@@ -213,6 +255,9 @@ class SQLiteLedger(Ledger):
             raise self._error(exc) from exc
 
     def _error(self, exc: sqlite3.Error) -> LedgerError:
+        storage = storage_error(exc, self.path)
+        if storage is not None:
+            return storage
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
             return LedgerError(
                 f"the ledger stayed locked by another process for {BUSY_TIMEOUT_S:.0f}s",

@@ -169,6 +169,7 @@ def create_file(path: Path, now: str) -> None:
             conn.execute("COMMIT")
         finally:
             conn.close()
+        os.chmod(tmp, 0o600)  # the ledger names learners (as pseudonyms): readable by its owner only
         try:
             os.link(tmp, path)  # atomic, and fails if something appeared at ``path`` meanwhile
         except FileExistsError:
