@@ -313,6 +313,7 @@ def test_issue_small_cohort(tmp_path: Path, issuer) -> None:
         workers=1,
         now=NOW,
         progress=lambda e: seen.append(e.result),
+        plain_names=True,  # the recipients shown as they are (the default shows pseudonyms)
     )
     assert (summary.issued, summary.skipped_existing, summary.failed) == (2, 0, 0)
     assert summary.complete and [r.status for r in seen] == ["issued", "issued"]
@@ -618,7 +619,13 @@ def test_a_row_that_cannot_be_signed_is_reported(tmp_path: Path, issuer) -> None
     executor = CountingExecutor(fail_nth={2})  # jobs are submitted in row order: line 3
     with executor:
         summary = issue_many(
-            definition, scan_cohort(path), key, out_dir=tmp_path / "out", executor=executor, on_error="skip"
+            definition,
+            scan_cohort(path),
+            key,
+            out_dir=tmp_path / "out",
+            executor=executor,
+            on_error="skip",
+            plain_names=True,
         )
     assert (summary.issued, summary.failed) == (2, 1)
     failed = [r for r in iter_summary(tmp_path / "out") if r.status == "failed"]

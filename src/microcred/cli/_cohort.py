@@ -92,6 +92,7 @@ def run_cohort_command(
     json_output: bool = False,
     suspension: bool = False,
     now: datetime | None = None,
+    plain_names: bool = False,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
@@ -103,6 +104,8 @@ def run_cohort_command(
     terminal. Exit codes: 0 every row issued (now or before); 1 some rows failed and were skipped
     (``on_error="skip"``); 2 stopped at a bad row (``on_error="stop"``); 130 interrupted (rerun the
     same command to issue the rest). ``suspension`` also allocates a suspension status entry.
+    ``plain_names`` names the files after the recipients and shows them in the summary (default:
+    opaque ids and pseudonyms; see :func:`~microcred.cohort.run.issue_many`).
     A bad file, header, key, definition or ledger raises a
     :class:`~microcred.errors.MicrocredError` (exit 2).
     """
@@ -140,6 +143,7 @@ def run_cohort_command(
             status_base_url=status_base_url,
             suspension=suspension,
             now=now,
+            plain_names=plain_names,
         )
     except CohortInterrupted as exc:
         summary, interrupted = exc.summary, True

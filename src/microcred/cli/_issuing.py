@@ -375,6 +375,12 @@ def _check_format(key: IssuerKey, fmt: str) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Cohort: print the summary as JSON.")
 @click.option(
+    "--plain-names",
+    is_flag=True,
+    help="Cohort: name files after the recipients and show them in the summary "
+    "(default: opaque ids; the ledger and journal hold only keyed pseudonyms either way).",
+)
+@click.option(
     "--created", metavar="DATETIME", help="Issue time (ISO 8601 with timezone), for reproducible runs."
 )
 @_PASSPHRASE
@@ -396,6 +402,7 @@ def issue_cmd(
     on_error: str,
     workers: int | None,
     as_json: bool,
+    plain_names: bool,
     created: str | None,
     passphrase_env: str | None,
     out: str | None,
@@ -436,6 +443,7 @@ def issue_cmd(
             json_output=as_json,
             suspension=suspendable,
             now=when,
+            plain_names=plain_names,
         )
         sys.exit(code)
     if not recipient:

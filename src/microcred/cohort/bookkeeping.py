@@ -17,6 +17,7 @@ from ..errors import MicrocredError
 from ..issuing import Format, record, reserve
 from ..ledger.protocol import Ledger, Reservation, ReserveRequest
 from .journal import Journal
+from .privacy import Pseudonyms
 from .output import (
     DIR_SYNC_EVERY,
     credential_file_name,
@@ -79,6 +80,7 @@ class RunBook:
         now: datetime,
         new_id: Callable[[], str],
         salt: str | None,
+        plain_names: bool = False,
     ) -> None:
         self.definition = definition
         self.achievement_id: str = definition.achievement.id
@@ -94,6 +96,8 @@ class RunBook:
         self.now = now
         self.new_id = new_id
         self.salt = salt
+        self.plain_names = plain_names
+        self.pseudonyms = Pseudonyms(key)
         self.summary = CohortSummary(out_dir=out, achievement_id=self.achievement_id)
         self.journal = Journal(out, self.achievement_id, load=ledger is None)
         self.writer = SummaryWriter(out)
@@ -144,14 +148,38 @@ class RunBook:
     def image_name(self, stem: str) -> str | None:
         return f"{stem}{image_suffix(self.bake)}" if self.bake is not None else None
 
+    # -- privacy: what is stored and shown instead of a learner's email
+
+    def key_of(self, row: CohortRow) -> str:
+        """The row key as the ledger and the journal store it: its keyed pseudonym."""
+        return self.pseudonyms.of(row.row_key)
+
+    def stem(self, row: CohortRow) -> str:
+        """The file stem: opaque by default, the recipient's (readable) with ``plain_names``."""
+        if self.plain_names:
+            return credential_file_name(row.row_key)
+        return self.pseudonyms.file_stem(row.row_key)
+
+    def shown(self, row: CohortRow) -> tuple[str, str]:
+        """(recipient, row key) as the results and the summary show them."""
+        if self.plain_names:
+            return row.recipient, row.row_key
+        return self.pseudonyms.of(row.recipient), self.key_of(row)
+
     # -- idempotency
 
     def existing(self, row: CohortRow) -> CohortResult | None:
-        """The result for a row issued by an earlier run (restoring a lost file from the ledger), or None."""
-        stem = credential_file_name(row.row_key)
+        """The result for a row issued by an earlier run (restoring a lost file from the ledger), or None.
+
+        Rows are found by pseudonym, else (an out-dir or ledger of a release before pseudonyms) by
+        the plain row key, whose file keeps its old name."""
         if self.ledger is not None:
-            return self._existing_in_ledger(row, stem)
-        entry = self.journal.get(row.row_key)
+            return self._existing_in_ledger(row)
+        stem = self.stem(row)
+        entry = self.journal.get(self.key_of(row))
+        if entry is None:
+            entry = self.journal.get(row.row_key)
+            stem = credential_file_name(row.row_key)
         if entry is None:
             return None
         credential_id, name, sha = entry
@@ -161,13 +189,15 @@ class RunBook:
         image = self.image_name(stem)
         if image is not None and not (self.out / image).exists():
             return None
-        return CohortResult(
-            row.line, row.recipient, row.row_key, "skipped-existing", credential_id, name, image
-        )
+        return CohortResult(row.line, *self.shown(row), "skipped-existing", credential_id, name, image)
 
-    def _existing_in_ledger(self, row: CohortRow, stem: str) -> CohortResult | None:
+    def _existing_in_ledger(self, row: CohortRow) -> CohortResult | None:
         assert self.ledger is not None
-        record = self.ledger.find_by_row_key(self.achievement_id, row.row_key)
+        stem = self.stem(row)
+        record = self.ledger.find_by_row_key(self.achievement_id, self.key_of(row))
+        if record is None:
+            record = self.ledger.find_by_row_key(self.achievement_id, row.row_key)
+            stem = credential_file_name(row.row_key)
         if record is None or record.state != "issued":
             return None  # never issued, or reserved by a run that never signed it: issue it (again)
         name = f"{stem}{'.jwt' if record.format == 'jwt' else '.json'}"
@@ -177,8 +207,7 @@ class RunBook:
             if data is None:
                 return CohortResult(
                     row.line,
-                    row.recipient,
-                    row.row_key,
+                    *self.shown(row),
                     "failed",
                     record.credential_id,
                     error_code="cohort.file_missing",
@@ -190,9 +219,7 @@ class RunBook:
         image = self.image_name(stem)
         if image is not None and not (self.out / image).exists():
             self.write_all([(image, bake_into(self.bake, data, record.format))])  # type: ignore[arg-type]
-        return CohortResult(
-            row.line, row.recipient, row.row_key, "skipped-existing", record.credential_id, name, image
-        )
+        return CohortResult(row.line, *self.shown(row), "skipped-existing", record.credential_id, name, image)
 
     # -- the two halves of a chunk
 
@@ -201,9 +228,7 @@ class RunBook:
             code, message = exc.code, str(exc)
         else:
             code, message = "internal.error", f"{type(exc).__name__}: {exc}"
-        return CohortResult(
-            row.line, row.recipient, row.row_key, "failed", credential_id, error_code=code, error=message
-        )
+        return CohortResult(row.line, *self.shown(row), "failed", credential_id, error_code=code, error=message)
 
     def prepare(
         self, rows: list[CohortRow]
@@ -220,12 +245,12 @@ class RunBook:
             ReserveRequest(
                 credential_id,
                 self.achievement_id,
-                row.recipient,
+                self.pseudonyms.of(row.recipient),
                 self.format,
                 row.valid_from or self.now,
                 self.status_base_url,
                 suspension=self.suspension,
-                row_key=row.row_key,
+                row_key=self.key_of(row),
                 issuer=self.issuer_id,
             )
             for row, credential_id in zip(rows, ids, strict=True)
@@ -259,17 +284,15 @@ class RunBook:
         entries: list[tuple[str, str, str, str]] = []
         for i, done in signed.items():
             row = chunk[i].row  # type: ignore[union-attr]
-            stem = credential_file_name(row.row_key)
+            stem = self.stem(row)
             name = f"{stem}{done.suffix}"
             image = None
             if done.image is not None:
                 image = f"{stem}{image_suffix(done.image)}"
                 files.append((image, done.image))
             files.append((name, done.data))
-            entries.append((row.row_key, done.credential_id, name, sha256_hex(done.data)))
-            results[i] = CohortResult(
-                row.line, row.recipient, row.row_key, "issued", done.credential_id, name, image
-            )
+            entries.append((self.key_of(row), done.credential_id, name, sha256_hex(done.data)))
+            results[i] = CohortResult(row.line, *self.shown(row), "issued", done.credential_id, name, image)
         # the files are written in the background while the next chunk is recorded; the journal lines
         # and the results follow once they are in place (flush), so the order of events is kept
         self.flush()

@@ -117,6 +117,7 @@ def issue_many(
     now: datetime | None = None,
     new_id: Callable[[], str] | None = None,
     salt: str | None = None,
+    plain_names: bool = False,
 ) -> CohortSummary:
     """Issue ``definition`` to every row: one signed credential file per learner in ``out_dir``.
 
@@ -132,6 +133,10 @@ def issue_many(
     :func:`microcred.issuing.issue`, and ``format`` and ``cryptosuite`` default by key type as there.
     ``bake`` (PNG or SVG bytes, or ``"default"`` for a generated SVG badge) also writes a baked image
     per learner. ``progress`` is called after each row.
+    **Privacy.** The ledger, the journal and the summary hold a keyed pseudonym of each learner
+    (:mod:`~microcred.cohort.privacy`), never the email, and files are named ``learner-<opaque id>``;
+    ``plain_names=True`` names files after the recipient and shows it in the results and summary (the
+    ledger and journal still hold only pseudonyms).
     On SIGINT (main thread) the rows in flight are finished, the summary is written and
     :class:`CohortInterrupted` (a KeyboardInterrupt) is raised carrying it; a second SIGINT abandons
     the rows in flight (they are issued again on the next run).
@@ -173,6 +178,7 @@ def issue_many(
             new_id=new_id,
             salt=salt,
             lock_identity=lock.identity,
+            plain_names=plain_names,
         )
     finally:
         lock.close()
@@ -201,6 +207,7 @@ def _issue_locked(
     new_id: Callable[[], str] | None,
     salt: str | None,
     lock_identity: tuple[int, int, int] | None = None,
+    plain_names: bool = False,
 ) -> CohortSummary:
     for stale in out.glob(f"{TMP_PREFIX}*"):  # left by a killed run
         log.debug("removing %s, left by a run that was killed", stale)
@@ -220,6 +227,7 @@ def _issue_locked(
         now=(now or _time.now()).replace(microsecond=0),
         new_id=new_id or new_credential_id,
         salt=salt,
+        plain_names=plain_names,
     )
     own_executor = executor is None
     if executor is None:
