@@ -17,7 +17,6 @@ from ..errors import MicrocredError
 from ..issuing import Format, record, reserve
 from ..ledger.protocol import Ledger, Reservation, ReserveRequest
 from .journal import Journal
-from .privacy import Pseudonyms
 from .output import (
     DIR_SYNC_EVERY,
     credential_file_name,
@@ -27,6 +26,7 @@ from .output import (
     write_all,
     write_file,
 )
+from .privacy import Pseudonyms
 from .summary import CohortEvent, CohortResult, CohortSummary, SummaryWriter
 from .workers import Signed, bake_into
 
@@ -228,7 +228,9 @@ class RunBook:
             code, message = exc.code, str(exc)
         else:
             code, message = "internal.error", f"{type(exc).__name__}: {exc}"
-        return CohortResult(row.line, *self.shown(row), "failed", credential_id, error_code=code, error=message)
+        return CohortResult(
+            row.line, *self.shown(row), "failed", credential_id, error_code=code, error=message
+        )
 
     def prepare(
         self, rows: list[CohortRow]

@@ -6,7 +6,7 @@ import contextlib
 import json
 import logging
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .. import _files
 from ..errors import MicrocredError
@@ -47,7 +47,7 @@ class Journal:
             self.handle.write(b"\n")  # a line torn by a crash ends here; the next one starts clean
         self.unsynced = 0
 
-    def _open_read(self) -> Any:
+    def _open_read(self) -> BinaryIO:
         return os.fdopen(os.open(self.path, os.O_RDONLY | _files.NOFOLLOW | _files.CLOEXEC), "rb")
 
     def _ends_torn(self) -> bool:
