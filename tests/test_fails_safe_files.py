@@ -106,7 +106,7 @@ def test_a_summary_folder_link_is_refused(issuer, tmp_path: Path) -> None:
 
 
 def test_a_credential_file_link_is_replaced_not_followed(issuer, tmp_path: Path) -> None:
-    definition, key = issuer
+    _, key = issuer
     out, victim = tmp_path / "out", tmp_path / "elsewhere.json"
     out.mkdir()
     victim.write_bytes(b"precious\n")
@@ -119,7 +119,7 @@ def test_a_credential_file_link_is_replaced_not_followed(issuer, tmp_path: Path)
 
 
 def test_a_fifo_planted_as_a_credential_file_does_not_hang_a_rerun(issuer, tmp_path: Path) -> None:
-    definition, key = issuer
+    _, key = issuer
     out = tmp_path / "out"
     assert run(issuer, tmp_path, out).issued == LEARNERS
     name = Pseudonyms(key).file_stem(emails()[1]) + ".json"
