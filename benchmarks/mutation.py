@@ -70,7 +70,8 @@ def prepare(scratch: Path, modules: list[str], tests: list[str], workers: int) -
         f"only_mutate = {json.dumps(modules)}",
         'source_paths = ["src"]',
         f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
-        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-m", "not slow", "-q"]',
+        # spawned workers import microcred afresh, outside mutmut's switchboard: not usable here
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-m", "not slow", "-q", "-k", "not spawn"]',
         "mutate_only_covered_lines = true",
         f"max_children = {workers}",
         "",
