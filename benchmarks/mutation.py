@@ -1,19 +1,20 @@
-"""Mutation testing of microcred's security-critical modules with mutmut (pinned), outside CI.
+"""Mutation testing of microcred's security-critical modules with cosmic-ray (pinned), outside CI.
 
-    .venv/bin/pip install 'mutmut==3.8.1'
-    .venv/bin/python benchmarks/mutation.py                     # the default scope (about 20 minutes)
-    .venv/bin/python benchmarks/mutation.py --scope cohort      # one named scope
-    .venv/bin/python benchmarks/mutation.py --json-file m.json  # the figures as JSON too
+    .venv/bin/pip install 'cosmic-ray==8.7.0'
+    .venv/bin/python benchmarks/mutation.py                          # default scope, 100 mutants sampled
+    .venv/bin/python benchmarks/mutation.py --scope verify --max-mutants 0   # every mutant of a scope
+    .venv/bin/python benchmarks/mutation.py --json-file m.json       # the figures as JSON too
 
-mutmut changes one thing at a time in the code (a ``<`` into ``<=``, a ``True`` into ``False``, a
-string into another, a call argument dropped) and runs the tests that cover it; a mutant that no test
-notices ("survived") is a change in behaviour the suite would let through. Each scope names modules
-and the fast tests that exercise them; the run happens in a scratch copy of ``src``, ``tests`` and
-``pyproject.toml`` (mutmut writes a ``mutants/`` folder), never in the work tree.
+cosmic-ray changes one thing at a time in the code (``<`` into ``<=``, ``True`` into ``False``, a
+``break`` into ``continue``, a number into another ...) and runs the scope's tests; a mutant that no test
+notices ("survived") is a change in behaviour the suite would let through. The run happens in a scratch
+copy of ``src``, ``tests`` and ``pyproject.toml`` (cosmic-ray edits the files it mutates), never in the
+work tree. ``--max-mutants N`` keeps a seeded random sample of N mutants so a run fits a time budget
+(each mutant costs one pytest run of the scope's tests: seconds).
 
-This is a benchmark-style job, not part of CI: it takes minutes to hours depending on the scope and
-the machine. The score (killed / (killed + survived)) of the last run is recorded in
-docs/security.md with the scope it covered; survivors are listed so that tests can be added for them.
+This is a benchmark-style job, not part of CI. The score (killed / all mutants tested) of the last run
+is recorded in docs/security.md with its scope and sample; survivors are printed (module, line,
+operator) so that tests can be written for them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -30,103 +33,141 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: name -> (modules to mutate, tests that exercise them). Scopes are sized to finish in about 20
-#: minutes each on a shared 2-core machine; "all" is their union (hours).
+#: name -> (modules to mutate, tests that exercise them).
 SCOPES: dict[str, tuple[list[str], list[str]]] = {
     "cohort": (
         [
             "src/microcred/cohort/output.py",
             "src/microcred/cohort/journal.py",
             "src/microcred/cohort/privacy.py",
-            "src/microcred/cohort/summary.py",
+            "src/microcred/cohort/bookkeeping.py",
             "src/microcred/_files.py",
         ],
-        ["tests/test_cohort.py", "tests/test_fails_safe_files.py"],
+        ["tests/test_fails_safe_files.py", "tests/test_fails_safe_restart.py", "tests/test_mutation_gaps.py"],
+    ),
+    "verify": (
+        ["src/microcred/verifying/checks.py", "src/microcred/suites/data_integrity.py"],
+        ["tests/test_mutation_gaps.py", "tests/test_verify.py"],
     ),
     "ledger": (
         ["src/microcred/ledger/sqlite.py", "src/microcred/ledger/sqlite_allocation.py"],
-        ["tests/test_ledger.py", "tests/test_cli_ledger.py"],
+        ["tests/test_ledger.py", "tests/test_fails_safe_restart.py"],
     ),
-    "time": (["src/microcred/_time.py"], ["tests/test_time.py", "tests/test_verify.py"]),
 }
 DEFAULT_SCOPE = "cohort"
 
 
-def prepare(scratch: Path, modules: list[str], tests: list[str], workers: int) -> None:
-    """A scratch copy of the project with a ``[tool.mutmut]`` section naming the scope."""
-    shutil.copytree(ROOT / "src", scratch / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(
-        ROOT / "tests", scratch / "tests", ignore=shutil.ignore_patterns("__pycache__", "node_modules")
+def prepare(scratch: Path, modules: list[str], tests: list[str], timeout: float) -> Path:
+    """A scratch copy of the project and a cosmic-ray config for the scope; returns the config."""
+    skip = shutil.ignore_patterns("__pycache__", "node_modules", ".venv")
+    for folder in ("src", "tests", "examples", "schemas"):
+        if (ROOT / folder).is_dir():
+            shutil.copytree(ROOT / folder, scratch / folder, ignore=skip)
+    shutil.copy2(ROOT / "pyproject.toml", scratch / "pyproject.toml")
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "'not slow'"]
+    config = scratch / "cosmic-ray.toml"
+    config.write_text(
+        "\n".join(
+            [
+                "[cosmic-ray]",
+                f"module-path = {json.dumps(modules)}",
+                f"timeout = {timeout}",
+                "excluded-modules = []",
+                f"test-command = {json.dumps(' '.join([*command, *tests]))}",
+                "",
+                "[cosmic-ray.distributor]",
+                'name = "local"',
+                "",
+            ]
+        ),
+        encoding="utf-8",
     )
-    for extra in ("examples", "docs", "README.md", "CHANGELOG.md", "benchmarks", ".ci"):
-        if (ROOT / extra).is_dir():
-            shutil.copytree(ROOT / extra, scratch / extra, ignore=shutil.ignore_patterns("__pycache__"))
-        elif (ROOT / extra).exists():
-            shutil.copy2(ROOT / extra, scratch / extra)
-    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    section = [
-        "",
-        "[tool.mutmut]",
-        f"only_mutate = {json.dumps(modules)}",
-        'source_paths = ["src"]',
-        f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
-        # spawned workers import microcred afresh, outside mutmut's switchboard: not usable here
-        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-m", "not slow", "-q", "-k", "not spawn"]',
-        "mutate_only_covered_lines = true",
-        f"max_children = {workers}",
-        "",
-    ]
-    (scratch / "pyproject.toml").write_text(pyproject + "\n".join(section), encoding="utf-8")
+    return config
 
 
-def run(scope: str, workers: int, keep: bool) -> dict[str, object]:
-    modules, tests = (
-        (
-            sorted({m for s in SCOPES.values() for m in s[0]}),
-            sorted({t for s in SCOPES.values() for t in s[1]}),
-        )
-        if scope == "all"
-        else SCOPES[scope]
-    )
+def sample(session: Path, keep: int, seed: int) -> int:
+    """Keep a seeded random ``keep`` of the session's mutants (all when ``keep`` is 0); returns the
+    number of mutants there were."""
+    with sqlite3.connect(session) as db:
+        jobs = [row[0] for row in db.execute("SELECT job_id FROM work_items ORDER BY job_id")]
+        if keep and keep < len(jobs):
+            drop = sorted(set(jobs) - set(random.Random(seed).sample(jobs, keep)))
+            db.executemany("DELETE FROM mutation_specs WHERE job_id = ?", [(j,) for j in drop])
+            db.executemany("DELETE FROM work_items WHERE job_id = ?", [(j,) for j in drop])
+    return len(jobs)
+
+
+def outcomes(session: Path) -> tuple[dict[str, int], list[str]]:
+    """Counts by outcome, and one line per surviving mutant."""
+    with sqlite3.connect(session) as db:
+        rows = db.execute(
+            "SELECT r.worker_outcome, r.test_outcome, s.module_path, s.start_pos_row, s.operator_name, "
+            "s.occurrence FROM work_results r JOIN mutation_specs s USING (job_id)"
+        ).fetchall()
+    counts: dict[str, int] = {}
+    survivors = []
+    for worker, test, module, line, operator, occurrence in rows:
+        outcome = test if worker == "normal" else worker
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome == "survived":
+            survivors.append(f"{module}:{line} {operator} #{occurrence}")
+    return counts, sorted(survivors)
+
+
+def run(scope: str, max_mutants: int, seed: int, timeout: float, keep: bool) -> dict[str, object]:
+    modules, tests = SCOPES[scope]
     scratch = Path(tempfile.mkdtemp(prefix="microcred-mutation-"))
-    mutmut = Path(sys.executable).with_name("mutmut")
+    bin_dir = Path(sys.executable).parent
     started = time.perf_counter()
     try:
-        prepare(scratch, modules, tests, workers)
-        env = dict(os.environ, PYTHONPATH=str(scratch / "mutants" / "src"))
-        subprocess.run([str(mutmut), "run"], cwd=scratch, env=env, check=False)
-        subprocess.run([str(mutmut), "export-cicd-stats"], cwd=scratch, env=env, check=True)
-        stats = json.loads((scratch / "mutants" / "mutmut-cicd-stats.json").read_text(encoding="utf-8"))
-        listing = subprocess.run(
-            [str(mutmut), "results"], cwd=scratch, env=env, check=True, capture_output=True, text=True
-        ).stdout
+        config = prepare(scratch, modules, tests, timeout)
+        session = scratch / "session.sqlite"
+        # the tests import the scratch copy (the mutated one), not the installed work tree
+        env = dict(os.environ, PYTHONPATH=str(scratch / "src"))
+        cosmic_ray = str(bin_dir / "cosmic-ray")
+        subprocess.run([cosmic_ray, "init", str(config), str(session)], cwd=scratch, env=env, check=True)
+        total = sample(session, max_mutants, seed)
+        baseline = subprocess.run([cosmic_ray, "baseline", str(config)], cwd=scratch, env=env, check=False)
+        if baseline.returncode != 0:  # else every mutant would look "killed"
+            raise SystemExit("the scope's tests fail without any mutation: fix them first")
+        subprocess.run([cosmic_ray, "exec", str(config), str(session)], cwd=scratch, env=env, check=True)
+        counts, survivors = outcomes(session)
     finally:
         if not keep:
             shutil.rmtree(scratch, ignore_errors=True)
-    killed, survived = int(stats.get("killed", 0)), int(stats.get("survived", 0))
+    tested = sum(counts.values())
+    killed = counts.get("killed", 0)
     return {
+        "tool": "cosmic-ray 8.7.0",
         "scope": scope,
         "modules": modules,
         "tests": tests,
-        "stats": stats,
-        "score": round(killed / (killed + survived), 3) if killed + survived else None,
-        "survivors": [line.strip() for line in listing.splitlines() if "survived" in line],
+        "mutants_in_scope": total,
+        "mutants_tested": tested,
+        "seed": seed,
+        "outcomes": counts,
+        "score": round(killed / tested, 3) if tested else None,
+        "survivors": survivors,
         "elapsed_seconds": round(time.perf_counter() - started, 1),
         "scratch": str(scratch) if keep else None,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scope", choices=[*SCOPES, "all"], default=DEFAULT_SCOPE)
-    parser.add_argument("--workers", type=int, default=2, help="mutants tested at once (default 2)")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch copy (to inspect mutants)")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--scope", choices=list(SCOPES), default=DEFAULT_SCOPE)
+    parser.add_argument("--max-mutants", type=int, default=100, help="a seeded sample (0: all)")
+    parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant's test run")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch copy (to inspect)")
     parser.add_argument("--json-file", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    report = run(args.scope, args.workers, args.keep)
+    report = run(args.scope, args.max_mutants, args.seed, args.timeout, args.keep)
     print(json.dumps({k: v for k, v in report.items() if k != "survivors"}, indent=2))
-    print(f"{len(report['survivors'])} survivors:")  # type: ignore[arg-type]
-    for line in report["survivors"]:  # type: ignore[attr-defined]
+    survivors = report["survivors"]
+    assert isinstance(survivors, list)
+    print(f"{len(survivors)} survivors:")
+    for line in survivors:
         print("  " + line)
     if args.json_file:
         args.json_file.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
