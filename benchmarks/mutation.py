@@ -107,7 +107,7 @@ def outcomes(session: Path) -> tuple[dict[str, int], list[str]]:
     counts: dict[str, int] = {}
     survivors = []
     for worker, test, module, line, operator, occurrence in rows:
-        outcome = test if worker == "normal" else worker
+        outcome = str(test if str(worker).lower() == "normal" else worker).lower()
         counts[outcome] = counts.get(outcome, 0) + 1
         if outcome == "survived":
             survivors.append(f"{module}:{line} {operator} #{occurrence}")
