@@ -324,3 +324,18 @@ def test_a_credential_of_the_previous_release_still_verifies() -> None:
     it): it keeps verifying, proof, schema, dates and all."""
     path = Path(__file__).parent / "vectors" / "microcred-pre-issue-10" / "cohort-credential.json"
     assert check_credential(path) == (True, "")
+
+
+def test_a_credential_file_swapped_for_a_link_is_not_trusted_on_a_rerun(issuer, tmp_path: Path) -> None:
+    """Even a link to an exact copy elsewhere: the rerun does not read through it, and puts its own
+    file back in place of the link."""
+    _, key = issuer
+    out, elsewhere = tmp_path / "out", tmp_path / "copy.json"
+    assert run(issuer, tmp_path, out).issued == LEARNERS
+    name = Pseudonyms(key).file_stem(emails()[2]) + ".json"
+    elsewhere.write_bytes((out / name).read_bytes())
+    (out / name).unlink()
+    (out / name).symlink_to(elsewhere)
+    again = run(issuer, tmp_path, out)
+    assert (again.issued, again.skipped_existing) == (1, LEARNERS - 1)
+    assert not (out / name).is_symlink() and check_proof(out / name) == (True, "ok")

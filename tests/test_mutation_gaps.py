@@ -276,3 +276,41 @@ def test_cohort_and_ledger_invariants_hold_through_failures_and_reruns(
     finally:
         if ledger is not None:
             ledger.close()
+
+
+# ------------------------------------------------------- a rerun when a baked image went missing
+
+
+@pytest.mark.parametrize("with_ledger", [False, True], ids=["journal", "ledger"])
+def test_a_rerun_restores_a_missing_baked_image(issuer, tmp_path: Path, with_ledger: bool) -> None:
+    definition, key = issuer
+    cohort = write_cohort(tmp_path / "c.csv", 3)
+    out = tmp_path / "out"
+    ledger = Ledger.open(tmp_path / "ledger.db") if with_ledger else None
+    try:
+
+        def again() -> Any:
+            return issue_many(
+                definition,
+                scan_cohort(cohort),
+                key,
+                out_dir=out,
+                ledger=ledger,
+                status_base_url=STATUS,
+                workers=1,
+                bake="default",
+            )
+
+        assert again().issued == 3
+        assert (again().issued, again().skipped_existing) == (0, 3)
+        lost = sorted(out.glob("*.svg"))[0]
+        lost.unlink()
+        third = again()
+        # with a ledger the image is baked again from the recorded credential; without, the row is reissued
+        assert (third.issued, third.skipped_existing) == ((0, 3) if with_ledger else (1, 2))
+        assert len(list(out.glob("*.svg"))) == 3 and len(list(out.glob("*.json"))) == 3
+        images = {r.image for r in iter_summary(out)}
+        assert all(image is not None and (out / image).is_file() for image in images)
+    finally:
+        if ledger is not None:
+            ledger.close()
