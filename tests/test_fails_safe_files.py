@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cohort_support import check_credential, check_proof, make_issuer, write_cohort
@@ -339,3 +339,50 @@ def test_a_credential_file_swapped_for_a_link_is_not_trusted_on_a_rerun(issuer, 
     again = run(issuer, tmp_path, out)
     assert (again.issued, again.skipped_existing) == (1, LEARNERS - 1)
     assert not (out / name).is_symlink() and check_proof(out / name) == (True, "ok")
+
+
+# ------------------------------------------------- class 10: a generated hostile out-dir, kept closed
+
+_PLACES = [JOURNAL_NAME, LOCK_NAME, "summary", "summary/summary.csv", "summary/summary.json", "LEARNER"]
+_THINGS = ["link", "dangling", "fifo", "folder", "file"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plants=st.lists(st.tuples(st.sampled_from(_PLACES), st.sampled_from(_THINGS)), min_size=1, max_size=3))
+def test_whatever_is_planted_in_the_out_dir_nothing_outside_changes(
+    issuer, tmp_path_factory: pytest.TempPathFactory, plants: list[tuple[str, str]]
+) -> None:
+    """Links, dangling links, FIFOs, folders and stray files at every name a run uses: the run either
+    completes or stops with an error (never hangs, never a traceback of its own), and nothing outside
+    the out-dir is written, created or removed."""
+    _, key = issuer
+    tmp = tmp_path_factory.mktemp("hostile")
+    out, victim, absent = tmp / "out", tmp / "victim", tmp / "absent"
+    out.mkdir()
+    victim.write_bytes(b"precious\n")
+    learner = Pseudonyms(key).file_stem(emails()[0]) + ".json"
+    for place, thing in plants:
+        path = out / (learner if place == "LEARNER" else place)
+        if place.startswith("summary/") and not (out / "summary").is_symlink():
+            (out / "summary").mkdir(exist_ok=True)
+        if path.is_symlink() or path.exists() or not path.parent.is_dir() or path.parent.is_symlink():
+            continue
+        if thing == "link":
+            path.symlink_to(victim)
+        elif thing == "dangling":
+            path.symlink_to(absent)
+        elif thing == "fifo":
+            os.mkfifo(path)
+        elif thing == "folder":
+            path.mkdir()
+        else:
+            path.write_bytes(b"not ours\n")
+    try:
+        summary = run(issuer, tmp, out)
+    except MicrocredError as exc:  # a clear refusal, naming the path
+        assert str(out) in str(exc)
+    else:
+        assert summary.issued + summary.skipped_existing == LEARNERS
+    assert victim.read_bytes() == b"precious\n"
+    assert not absent.exists()
+    assert sorted(p.name for p in tmp.iterdir()) == sorted(["out", "victim", "cohort.csv"])

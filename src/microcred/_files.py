@@ -121,8 +121,9 @@ def open_private(path: Path, *, append: bool = True, read: bool = False) -> int:
     try:
         fd = os.open(path, flags, 0o600)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise _refuse(path, "a symbolic link") from None
+        what = {errno.ELOOP: "a symbolic link", errno.ENXIO: "a FIFO", errno.EISDIR: "a folder"}
+        if exc.errno in what:
+            raise _refuse(path, what[exc.errno]) from None
         raise
     try:
         check_own_regular(fd, path)

@@ -155,6 +155,20 @@ def _summary_folder(out_dir: Path) -> Path:
     return folder
 
 
+def _replaceable(path: Path) -> None:
+    """Raise unless ``path`` is absent, a regular file or a link (which a rename replaces, never follows)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise MicrocredError(
+            f"{path} exists and is not a regular file; refusing to replace it (remove it and rerun)",
+            code="output.not_regular",
+            source=str(path),
+        )
+
+
 def _create_new(path: Path) -> int:
     """A new private file (``O_EXCL``: never an existing file, never through a link)."""
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _files.NOFOLLOW | _files.CLOEXEC, 0o600)
@@ -182,6 +196,8 @@ class SummaryWriter:
 
     def __init__(self, out_dir: Path) -> None:
         self.folder = _summary_folder(out_dir)
+        for name in (SUMMARY_CSV, SUMMARY_JSON):  # refused now, before any row is issued
+            _replaceable(self.folder / name)
         for stale in self.folder.glob(f"{TMP_PREFIX}*"):  # left by a killed run
             with contextlib.suppress(OSError):
                 stale.unlink()
