@@ -363,8 +363,9 @@ def test_whatever_is_planted_in_the_out_dir_nothing_outside_changes(
     learner = Pseudonyms(key).file_stem(emails()[0]) + ".json"
     for place, thing in plants:
         path = out / (learner if place == "LEARNER" else place)
-        if place.startswith("summary/") and not (out / "summary").is_symlink():
-            (out / "summary").mkdir(exist_ok=True)
+        folder = out / "summary"
+        if place.startswith("summary/") and not folder.is_symlink() and not folder.exists():
+            folder.mkdir()
         if path.is_symlink() or path.exists() or not path.parent.is_dir() or path.parent.is_symlink():
             continue
         if thing == "link":
