@@ -179,6 +179,34 @@ def test_a_rerun_waits_for_a_lock_whose_run_is_gone(tmp_path: Path) -> None:
         holder.wait()
 
 
+def test_the_wait_for_a_gone_run_is_bounded(tmp_path: Path) -> None:
+    """A straggler that keeps the lock longer than the wait: the rerun gives up (cohort.busy) instead
+    of waiting for ever."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / LOCK_NAME).write_text(f"{_dead_pid()}\n", encoding="ascii")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time\n"
+            "f = open(sys.argv[1], 'r+b'); fcntl.flock(f, fcntl.LOCK_EX)\n"
+            "print('held', flush=True); time.sleep(60)",
+            str(out / LOCK_NAME),
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        with pytest.raises(MicrocredError, match="another cohort run is writing") as caught:
+            lock_out_dir(out, wait_orphan=1.5)
+        assert caught.value.code == "cohort.busy"
+        assert holder.poll() is None  # it gave up while the straggler still held the lock
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_a_live_run_still_keeps_others_out(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
