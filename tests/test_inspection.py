@@ -217,11 +217,11 @@ def test_our_credential_text_for_an_employer():
     )
     e = credential_elements(credential)
     assert e["evidence"] == [{"id": "https://portfolio.example/pat", "name": "Site safety portfolio"}]
-    assert e["workload"] is None and e["credit"] == {"credit_bearing": False}
+    assert e["workload"] == {"hours": 60} and e["credit"] == {"credit_bearing": False}
     text = elements_text(e)
     assert "Learner: Pat Murphy; emailAddress (hashed" in text
-    assert "Notional workload: Not stated" in text
+    assert "Notional workload: 60 hours" in text
     assert "Credit: not credit-bearing" in text
-    assert "Level: NQF (IE) level 5" in text
+    assert "Level: Not stated" in text  # an unaccredited body claims no NFQ level
     assert "  - Plan and deliver toolbox talks on the hazards of the day's work." in text
     assert "Evidence:\n  - Site safety portfolio — https://portfolio.example/pat" in text

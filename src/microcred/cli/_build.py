@@ -20,6 +20,7 @@ from ..model.definition import load_definition
 from ..model.learner import Evidence, Recipient, Result
 from ..suites.jwt import read_jwt
 from . import write_output
+from ._check import profile_options, run_profiles
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -79,6 +80,7 @@ An email recipient is stored only as a salted SHA-256 hash. Exit 2 on a bad defi
 @click.option(
     "-o", "--output", default=None, type=click.Path(dir_okay=False), help="Write here (default: stdout)."
 )
+@profile_options
 def build(
     achievement: str,
     recipient: str,
@@ -90,6 +92,8 @@ def build(
     valid_from: str | None,
     valid_until: str | None,
     output: str | None,
+    profiles: tuple[str, ...],
+    strict: bool,
 ) -> None:
     """Build an unsigned Open Badges 3.0 credential from an achievement definition.
 
@@ -97,6 +101,7 @@ def build(
     mode (packaged contexts only) before it is written.
     """
     definition = load_definition(achievement)
+    run_profiles(definition, profiles, strict)
     credential = build_credential(
         definition,
         Recipient.parse(recipient, name, salt=salt),

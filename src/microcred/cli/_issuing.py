@@ -28,6 +28,7 @@ from ..model.definition import load_definition
 from ..model.learner import Recipient
 from ..verifying.verify import verify
 from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, fail, write_output
+from ._check import profile_options, run_profiles
 from ._cohort import run_cohort_command
 from ._demo import run_demo
 
@@ -385,6 +386,7 @@ def _check_format(key: IssuerKey, fmt: str) -> None:
 )
 @_PASSPHRASE
 @click.option("-o", "--output", "out", metavar="OUT", help="Single learner: write here instead of stdout.")
+@profile_options
 def issue_cmd(
     key_path: str,
     achievement: str,
@@ -406,6 +408,8 @@ def issue_cmd(
     created: str | None,
     passphrase_env: str | None,
     out: str | None,
+    profiles: tuple[str, ...],
+    strict: bool,
 ) -> None:
     """Build and sign a credential for one learner, or for a whole cohort from a CSV.
 
@@ -422,6 +426,8 @@ def issue_cmd(
     key = load_signing_key(key_path, passphrase_env)
     when = _parse_time(created, "--created")
     _check_format(key, fmt)
+    definition = load_definition(achievement)
+    run_profiles(definition, profiles, strict)
     if cohort:
         if recipient or name or grade or out:
             fail("--cohort issues from the CSV; leave out --recipient, --name, --grade and -o")
@@ -449,7 +455,6 @@ def issue_cmd(
     if not recipient:
         fail("say who receives it: --recipient EMAIL|DID (or --cohort CSV for many)")
 
-    definition = load_definition(achievement)
     learner = Recipient.parse(recipient, name)
     options: BuildOptions = {}
     if grade:

@@ -19,6 +19,7 @@ from ..jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
 from ..model.definition import Definition
 from ..model.elements import Achievement, Issuer
 from ..model.learner import Evidence, Recipient, Result
+from ..model.profiles import check as check_profiles
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -163,7 +164,7 @@ def achievement_node(a: Achievement) -> dict[str, Any]:
         node["creditsAvailable"] = w.credits
         node["creditSystem"] = w.credit_system
         node["workloadHours"] = w.hours
-        if w.credit_system == "ECTS":
+        if w.credit_system is not None and w.credit_system.strip().casefold() == "ects":
             node["ECTS"] = w.credits  # the edubadges term, so their readers see it too
     if a.grade is not None:
         g = a.grade
@@ -308,6 +309,8 @@ def build_credential(
     learner's grade.
     """
     if isinstance(achievement, Definition):
+        if achievement.check.strict:  # the definition asks to be refused on any profile finding
+            check_profiles(achievement)
         issuer = issuer or achievement.issuer
         achievement = achievement.achievement
     if not isinstance(achievement, Achievement):

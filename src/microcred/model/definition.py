@@ -36,6 +36,7 @@ from .elements import (
     Supervision,
     Workload,
 )
+from .profiles import CheckSettings
 
 T = TypeVar("T")
 _NO_TIMEZONE = "has no time zone; write it with Z or an offset (+01:00)"
@@ -48,6 +49,7 @@ class Definition:
     issuer: Issuer
     achievement: Achievement
     source: str | None = None
+    check: CheckSettings = dataclasses.field(default_factory=CheckSettings)
 
 
 class _Reader:
@@ -311,15 +313,25 @@ def _achievement(r: _Reader, data: object) -> Achievement:
     return r.make(Achievement, a, **kwargs)
 
 
+def _check(r: _Reader, data: object) -> CheckSettings:
+    t = r.table(data, "check", ("profiles", "strict", "not_applicable"))
+    profiles = r.strings(t["profiles"], "check.profiles") if "profiles" in t else None
+    na = r.strings(t.get("not_applicable", []), "check.not_applicable")
+    return r.make(CheckSettings, "check", profiles=profiles, strict=t.get("strict", False), not_applicable=na)
+
+
 def definition_from_mapping(data: Mapping[str, Any], *, source: str | None = None) -> Definition:
     """Build a :class:`Definition` from parsed TOML/JSON; ``source`` names the file in errors."""
     r = _Reader(source)
-    t = r.table(data, "definition", ("issuer", "achievement"), ())
+    t = r.table(data, "definition", ("issuer", "achievement", "check"), ())
     for key in ("issuer", "achievement"):
         if key not in t:
             raise r.error(key, f"the [{key}] table is required")
     return Definition(
-        issuer=_issuer(r, t["issuer"]), achievement=_achievement(r, t["achievement"]), source=source
+        issuer=_issuer(r, t["issuer"]),
+        achievement=_achievement(r, t["achievement"]),
+        source=source,
+        check=_check(r, t["check"]) if "check" in t else CheckSettings(),
     )
 
 
