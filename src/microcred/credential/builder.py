@@ -18,6 +18,7 @@ from ..errors import DefinitionError
 from ..jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
 from ..model.definition import Definition
 from ..model.elements import Achievement, Issuer
+from ..model.elm import is_ects
 from ..model.learner import Evidence, Recipient, Result
 from ..model.profiles import check as check_profiles
 
@@ -164,7 +165,7 @@ def achievement_node(a: Achievement) -> dict[str, Any]:
         node["creditsAvailable"] = w.credits
         node["creditSystem"] = w.credit_system
         node["workloadHours"] = w.hours
-        if w.credit_system is not None and w.credit_system.strip().casefold() == "ects":
+        if is_ects(w.credit_system):
             node["ECTS"] = w.credits  # the edubadges term, so their readers see it too
     if a.grade is not None:
         g = a.grade

@@ -27,6 +27,7 @@ from .checks import (
     require_url,
     require_vocab,
 )
+from .elm import ASSESSMENT, PARTICIPATION, SUPERVISION
 from .vocabularies import (
     ACHIEVEMENT_TYPES,
     ASSESSMENT_TYPES,
@@ -42,6 +43,14 @@ from .vocabularies import (
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+
+def _from_elm(obj: object, table: dict[str, str | None]) -> None:
+    """Replace an ELM concept IRI in ``obj.type`` by the microcred value it stands for."""
+    value = getattr(obj, "type", None)
+    for name, iri in table.items():
+        if iri is not None and value == iri:
+            object.__setattr__(obj, "type", name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +238,7 @@ class Assessment:
     description: str | None = None
 
     def __post_init__(self) -> None:
+        _from_elm(self, ASSESSMENT)
         require_choice(self.type, ASSESSMENT_TYPES, "assessment.type")
         require_text(self.description, "assessment.description", required=self.type == "other")
 
@@ -245,6 +255,7 @@ class Participation:
     description: str | None = None
 
     def __post_init__(self) -> None:
+        _from_elm(self, PARTICIPATION)
         require_choice(self.type, PARTICIPATION_TYPES, "participation.type")
         require_text(self.description, "participation.description", required=self.type == "other")
 
@@ -345,6 +356,7 @@ class Supervision:
     def __post_init__(self) -> None:
         if self.type is None and self.identity_checked is None:
             raise fail("supervision", "state type, identity_checked, or both")
+        _from_elm(self, SUPERVISION)
         if self.type is not None:
             require_choice(self.type, SUPERVISION_TYPES, "supervision.type")
         if self.identity_checked is not None and not isinstance(self.identity_checked, bool):
