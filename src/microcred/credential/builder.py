@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .._time import format_datetime, is_aware
 from .._time import now as _now
 from ..errors import DefinitionError
-from ..jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
+from ..jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL, extension_terms
 from ..model.definition import Definition
 from ..model.elements import Achievement, Issuer
 from ..model.elm import is_ects
@@ -278,6 +278,16 @@ def _uses_one_edtech_type(node: Any) -> bool:
     return False
 
 
+def _uses_extension(node: Any) -> bool:
+    """Whether any key anywhere in ``node`` is a term of microcred's extension context."""
+    terms = extension_terms()
+    if isinstance(node, dict):
+        return any(k in terms or _uses_extension(v) for k, v in node.items())
+    if isinstance(node, list):
+        return any(_uses_extension(v) for v in node)
+    return False
+
+
 def _when(value: datetime | None, path: str) -> datetime | None:
     if value is not None and (not isinstance(value, datetime) or not is_aware(value)):
         raise DefinitionError("must be a timezone-aware datetime", path=path)
@@ -353,11 +363,10 @@ def build_credential(
     ev = _evidence(evidence)
     if ev:
         credential["evidence"] = ev
-    credential["credentialSchema"] = [
-        {"id": OB_SCHEMA_URL, "type": OB_SCHEMA_VALIDATOR_TYPE},
-        {"id": EXTENSION_SCHEMA_URL, "type": OB_SCHEMA_VALIDATOR_TYPE},
-    ]
+    credential["credentialSchema"] = [{"id": OB_SCHEMA_URL, "type": OB_SCHEMA_VALIDATOR_TYPE}]
     if _uses_one_edtech_type(credential):
         credential["@context"].append(EXTENSIONS_CONTEXT_URL)
-    credential["@context"].append(EXTENSION_CONTEXT_URL)
+    if _uses_extension(credential):  # a credential with no microcred term carries no microcred context
+        credential["credentialSchema"].append({"id": EXTENSION_SCHEMA_URL, "type": OB_SCHEMA_VALIDATOR_TYPE})
+        credential["@context"].append(EXTENSION_CONTEXT_URL)
     return credential

@@ -22,6 +22,13 @@ EXTENSION_NS = "https://w3id.org/microcred/v1"
 EXTENSION_CONTEXT_URL = f"{EXTENSION_NS}/context.jsonld"
 EXTENSION_SCHEMA_URL = f"{EXTENSION_NS}/schema.json"
 
+#: Every published version of microcred's extension context, URL -> its file in ``schemas/``: the one
+#: registry of them. A published context never changes in place; a new version is a new URL and file
+#: added here, and every entry stays packaged and served so credentials issued under it keep verifying.
+EXTENSION_CONTEXTS: dict[str, str] = {
+    EXTENSION_CONTEXT_URL: "microcred-context-v1.jsonld",
+}
+
 _CONTEXTS = Path(__file__).resolve().parent / "contexts"
 
 
@@ -29,8 +36,16 @@ _CONTEXTS = Path(__file__).resolve().parent / "contexts"
 def _packaged() -> dict[str, Path]:
     index = json.loads((_CONTEXTS / "index.json").read_text(encoding="utf-8"))
     table = {url: _CONTEXTS / name for url, name in index.items()}
-    table[EXTENSION_CONTEXT_URL] = package_data_dir("schemas") / "microcred-context-v1.jsonld"
+    for url, name in EXTENSION_CONTEXTS.items():
+        table[url] = package_data_dir("schemas") / name
     return table
+
+
+@cache
+def extension_terms(url: str = EXTENSION_CONTEXT_URL) -> frozenset[str]:
+    """The terms an extension context version defines (its top-level keys that are not keywords)."""
+    context = _parsed(url)["@context"]
+    return frozenset(k for k in context if not k.startswith("@"))
 
 
 @cache
