@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..credential.employer import EmployerView, employer_view
 from ..credential.inspection import elements_text
 
 if TYPE_CHECKING:
@@ -96,6 +97,19 @@ class VerificationReport:
         reasons = "; ".join(f"{c.id}: {c.message}" for c in self.failed) or "a required check did not run"
         return f"NOT VERIFIED  {name}  — {reasons}"
 
+    def employer_view(self) -> EmployerView | None:
+        """The credential for an employer, with who verification confirmed (None without a credential)."""
+        if self.credential is None:
+            return None
+        key = self.check("issuer_key")
+        details = key.details if key is not None and key.status == "passed" else {}
+        return employer_view(
+            dict(self.credential),
+            verified=self.verified,
+            key_binding=details.get("binding"),
+            key_controller=details.get("controller"),
+        )
+
     def to_text(self) -> str:
         """The report for a person: the verdict first, then what was learned, then each check."""
         lines = []
@@ -106,7 +120,10 @@ class VerificationReport:
         if self.source:
             lines.append(f"  Source: {self.source}" + (f" ({self.format})" if self.format else ""))
         lines.append("")
-        if self.elements is not None:
+        view = self.employer_view()
+        if view is not None:
+            lines.append(view.to_text().split("\n", 1)[1])  # its verdict line is the one above
+        elif self.elements is not None:
             lines.append(elements_text(dict(self.elements)))
             lines.append("")
         lines.append("Checks:")
