@@ -11,7 +11,12 @@ import pytest
 from microcred.errors import DefinitionError
 from microcred.model import elm
 from microcred.model.elements import Assessment, Participation, Supervision
-from microcred.model.vocabularies import ASSESSMENT_TYPES, PARTICIPATION_TYPES, SUPERVISION_TYPES
+from microcred.model.vocabularies import (
+    ASSESSMENT_TYPES,
+    PARTICIPATION_TYPES,
+    QUALITY_ASSURANCE_TYPES,
+    SUPERVISION_TYPES,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MAPPING = (ROOT / "docs" / "mapping.md").read_text(encoding="utf-8")
@@ -24,6 +29,7 @@ IRI = re.compile(r"^http://data\.europa\.eu/snb/[a-z-]+/[0-9a-z_]+$")
         (elm.ASSESSMENT, ASSESSMENT_TYPES),
         (elm.PARTICIPATION, PARTICIPATION_TYPES),
         (elm.SUPERVISION, SUPERVISION_TYPES),
+        (elm.QUALITY_ASSURANCE, QUALITY_ASSURANCE_TYPES),
     ],
 )
 def test_every_controlled_value_is_mapped_or_said_to_have_no_equivalent(table, values):

@@ -134,6 +134,19 @@ CASES: dict[str, list[tuple[dict, str]]] = {
             "level",
         )
     ],
+    "eu.nqf-eqf": [
+        (
+            _with(
+                issuer__country="IE",
+                achievement__workload={"hours": 125, "credits": 5, "credit_system": "ECTS"},
+                achievement__level=[
+                    {"framework": "EQF", "level": 6},
+                    {"framework": "NQF", "country": "IE", "level": 9},
+                ],
+            ),
+            "level",
+        )
+    ],
     "eu.minimum-volume": [
         (
             _with(achievement__workload={"hours": 0.5}, achievement__credit={"credit_bearing": False}),
@@ -211,6 +224,18 @@ def test_only_a_title_and_description_is_flagged_for_every_mandatory_element():
         "participation",
         "quality_assurance",
     ]
+
+
+def test_eqf_and_nqf_that_agree_have_no_finding():
+    data = _with(
+        achievement__level=[
+            {"framework": "EQF", "level": 7},
+            {"framework": "NQF", "country": "IE", "level": 9},
+        ]
+    )
+    assert _rules(data) == []
+    data["achievement"]["level"][1] = {"framework": "NQF", "country": "PT", "level": 9}  # no table: no guess
+    assert _rules(data) == []
 
 
 def test_not_applicable_silences_a_missing_element():

@@ -15,9 +15,14 @@ from typing import TYPE_CHECKING, Any
 from .._time import format_datetime, is_aware
 from .._time import now as _now
 from ..errors import DefinitionError
-from ..jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL, extension_terms
+from ..jsonld.loader import (
+    EXTENSION_CONTEXT_URL,
+    EXTENSION_SCHEMAS,
+    EXTENSION_V2_CONTEXT_URL,
+    extension_terms,
+)
 from ..model.definition import Definition
-from ..model.elements import Achievement, Issuer
+from ..model.elements import Achievement, Issuer, Level
 from ..model.elm import is_ects
 from ..model.learner import Evidence, Recipient, Result
 from ..model.profiles import check as check_profiles
@@ -40,6 +45,10 @@ TARGET_TYPES = {
     "EQF": "ext:EQF",
     "NQF": "ext:NQF",
     "AQF": "ext:AQF",
+    "RQF": "ext:RQF",
+    "CQFW": "ext:CQFW",
+    "SCQF": "ext:SCQF",
+    "FHEQ": "ext:FHEQ",
     "quality_assurance": "ext:QualityAssurance",
 }
 
@@ -76,17 +85,22 @@ def issuer_profile(issuer: Issuer) -> dict[str, Any]:
     )
 
 
-def _level_alignment(a: Achievement) -> dict[str, Any] | None:
-    level = a.level
-    if level is None:
-        return None
+_FRAMEWORK_NAMES = {
+    "EQF": "European Qualifications Framework",
+    "AQF": "Australian Qualifications Framework",
+    "RQF": "Regulated Qualifications Framework (England and Northern Ireland)",
+    "CQFW": "Credit and Qualifications Framework for Wales",
+    "SCQF": "Scottish Credit and Qualifications Framework",
+    "FHEQ": "Framework for Higher Education Qualifications (England, Wales and Northern Ireland)",
+}
+
+
+def _level_alignment(level: Level) -> dict[str, Any]:
     if level.framework == "NQF":
         framework = f"National Qualifications Framework ({level.country})"
         name = f"NQF ({level.country}) level {level.code}"
-    elif level.framework == "EQF":
-        framework, name = "European Qualifications Framework", f"EQF level {level.code}"
     else:
-        framework, name = "Australian Qualifications Framework", f"AQF level {level.code}"
+        framework, name = _FRAMEWORK_NAMES[level.framework], f"{level.framework} level {level.code}"
     return {
         "type": ["Alignment"],
         "targetType": TARGET_TYPES[level.framework],
@@ -113,9 +127,7 @@ def _alignments(a: Achievement) -> list[dict[str, Any]]:
                 }
             )
         )
-    level = _level_alignment(a)
-    if level:
-        out.append(level)
+    out += [_level_alignment(level) for level in a.levels]
     qa = a.quality_assurance
     if qa is not None:
         out.append(
@@ -124,6 +136,7 @@ def _alignments(a: Achievement) -> list[dict[str, Any]]:
                     "type": ["Alignment"],
                     "targetType": TARGET_TYPES["quality_assurance"],
                     "targetName": qa.body,
+                    "targetCode": qa.registry_id,
                     "targetFramework": qa.framework,
                     "targetDescription": qa.description,
                     "targetUrl": qa.url,
@@ -184,8 +197,13 @@ def achievement_node(a: Achievement) -> dict[str, Any]:
             )
         ]
     if a.assessment is not None:
-        node["assessmentType"] = a.assessment.type
+        node["assessmentType"] = (
+            list(a.assessment.types) if len(a.assessment.types) > 1 else a.assessment.type
+        )
         node["assessmentDescription"] = a.assessment.description
+    if a.quality_assurance is not None:
+        node["qualityAssuranceType"] = a.quality_assurance.type
+        node["qualityAssuranceDecision"] = a.quality_assurance.decision_url
     if a.participation is not None:
         node["participationType"] = a.participation.type
         node["participationDescription"] = a.participation.description
@@ -278,14 +296,26 @@ def _uses_one_edtech_type(node: Any) -> bool:
     return False
 
 
-def _uses_extension(node: Any) -> bool:
-    """Whether any key anywhere in ``node`` is a term of microcred's extension context."""
-    terms = extension_terms()
+def _keys(node: Any) -> set[str]:
     if isinstance(node, dict):
-        return any(k in terms or _uses_extension(v) for k, v in node.items())
+        return set(node).union(*(_keys(v) for v in node.values()))
     if isinstance(node, list):
-        return any(_uses_extension(v) for v in node)
-    return False
+        return set().union(*(_keys(v) for v in node))
+    return set()
+
+
+def _extension_version(credential: dict[str, Any]) -> str | None:
+    """The oldest extension context that defines every microcred term the credential uses (None: none).
+
+    Credentials that v1 can express keep v1, so they are what the previous release made.
+    """
+    keys = _keys(credential)
+    v1 = extension_terms(EXTENSION_CONTEXT_URL)
+    newer = extension_terms(EXTENSION_V2_CONTEXT_URL) - v1
+    achievement = credential["credentialSubject"].get("achievement", {})
+    if keys & newer or isinstance(achievement.get("assessmentType"), list):
+        return EXTENSION_V2_CONTEXT_URL
+    return EXTENSION_CONTEXT_URL if keys & v1 else None
 
 
 def _when(value: datetime | None, path: str) -> datetime | None:
@@ -366,7 +396,9 @@ def build_credential(
     credential["credentialSchema"] = [{"id": OB_SCHEMA_URL, "type": OB_SCHEMA_VALIDATOR_TYPE}]
     if _uses_one_edtech_type(credential):
         credential["@context"].append(EXTENSIONS_CONTEXT_URL)
-    if _uses_extension(credential):  # a credential with no microcred term carries no microcred context
-        credential["credentialSchema"].append({"id": EXTENSION_SCHEMA_URL, "type": OB_SCHEMA_VALIDATOR_TYPE})
-        credential["@context"].append(EXTENSION_CONTEXT_URL)
+    context = _extension_version(credential)  # none when the credential uses no microcred term
+    if context is not None:
+        schema_url = EXTENSION_SCHEMAS[context][0]
+        credential["credentialSchema"].append({"id": schema_url, "type": OB_SCHEMA_VALIDATOR_TYPE})
+        credential["@context"].append(context)
     return credential

@@ -56,6 +56,14 @@ COUNTRY_NAMES: dict[str, str] = {
     "ZA": "South Africa",
 }  # fmt: skip
 
+#: The UK frameworks by their short names.
+UK_FRAMEWORKS: dict[str, str] = {
+    "RQF": "Regulated Qualifications Framework (England and Northern Ireland)",
+    "CQFW": "Credit and Qualifications Framework for Wales",
+    "SCQF": "Scottish Credit and Qualifications Framework (levels 1–12)",
+    "FHEQ": "Framework for Higher Education Qualifications (England, Wales and Northern Ireland)",
+}
+
 NOT_ESTABLISHED = "the issuer's identity is not established: this key is not tied to any web domain"
 
 #: Annex I mandatory elements shown in the details (learner, title and awarding body are in the summary).
@@ -219,6 +227,8 @@ def level_in_words(level: dict[str, Any]) -> str:
         return f"EQF level {code} of 8 — {EQF_IN_WORDS[code]}"
     if framework == "AQF":
         return f"Australian Qualifications Framework level {code} of 10"
+    if framework in UK_FRAMEWORKS:
+        return f"{UK_FRAMEWORKS[framework]} level {code}"
     if framework == "NQF":
         country = level.get("country")
         name = NQF_NAMES.get(country or "", f"the national qualifications framework of {_country(country)}")
@@ -228,6 +238,10 @@ def level_in_words(level: dict[str, Any]) -> str:
             text += f", referenced to EQF level {eqf} — {EQF_IN_WORDS[eqf]}"
         return text[0].upper() + text[1:]
     return f"{framework} level {code}"
+
+
+def _levels(value: dict[str, Any] | list[dict[str, Any]]) -> str:
+    return "; ".join(level_in_words(v) for v in (value if isinstance(value, list) else [value]))
 
 
 def _number(value: Any) -> str:
@@ -249,12 +263,17 @@ def _detail_text(name: str, value: Any) -> str:
     if name == "workload":
         return _workload(value)
     if name == "level":
-        return level_in_words(value)
+        return _levels(value)
     if name in ("assessment", "participation"):
-        return " — ".join(str(value[k]) for k in ("type", "description") if k in value)
+        kind = value.get("type")
+        shown = {**value, "type": ", ".join(kind)} if isinstance(kind, list) else value
+        return " — ".join(str(shown[k]) for k in ("type", "description") if k in shown)
     if name == "quality_assurance":
-        bits = [str(value[k]) for k in ("body", "framework", "description") if k in value]
-        return "; ".join(bits) + (f" <{value['url']}>" if "url" in value else "")
+        bits = [str(value[k]) for k in ("body", "type", "framework", "description") if k in value]
+        if "registry_id" in value:
+            bits.append(f"registry entry {value['registry_id']}")
+        text = "; ".join(bits) + (f" <{value['url']}>" if "url" in value else "")
+        return text + (f"; decision: <{value['decision_url']}>" if "decision_url" in value else "")
     if name == "credit":
         return "credit-bearing" if value.get("credit_bearing") else "carries no academic credit"
     if name == "prerequisites":
@@ -345,7 +364,7 @@ def employer_view(
         title=e.get("title"),
         achievement_type=_words(achievement.get("achievementType")),
         awarding_body=(e.get("awarding_body") or {}).get("name"),
-        level=level_in_words(e["level"]) if e.get("level") else None,
+        level=_levels(e["level"]) if e.get("level") else None,
         skills=skills,
         credit="; ".join(credit_bits) or None,
         counts_toward=counts,

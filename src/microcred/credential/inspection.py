@@ -45,7 +45,15 @@ ELEMENT_LABELS: dict[str, str] = {
 }
 ELEMENT_NAMES: tuple[str, ...] = tuple(ELEMENT_LABELS)
 
-_LEVEL_TYPES = {"ext:eqf": "EQF", "ext:nqf": "NQF", "ext:aqf": "AQF"}
+_LEVEL_TYPES = {
+    "ext:eqf": "EQF",
+    "ext:nqf": "NQF",
+    "ext:aqf": "AQF",
+    "ext:rqf": "RQF",
+    "ext:cqfw": "CQFW",
+    "ext:scqf": "SCQF",
+    "ext:fheq": "FHEQ",
+}
 _OUTCOME_TYPES = {"ext:learningoutcome", "ceasn:competency", "cfitem", "ext:skill", "ext:competency"}
 _QA_TYPES = {"ext:qualityassurance"}
 #: Contexts in which ``allowedValue`` is an ``@list`` (its order signed); under 3.0.0/3.0.1 it is a set.
@@ -238,6 +246,9 @@ def _quality_assurance(achievement: dict[str, Any]) -> Any:
                     "url": _str(a.get("targetUrl")),
                     "framework": _str(a.get("targetFramework")),
                     "description": _str(a.get("targetDescription")),
+                    "type": _str(achievement.get("qualityAssuranceType")),
+                    "registry_id": _str(a.get("targetCode")),
+                    "decision_url": _str(achievement.get("qualityAssuranceDecision")),
                 }
             )
             for a in _alignments(achievement)
@@ -260,9 +271,11 @@ def _workload(achievement: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _typed(achievement: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    value = achievement.get(f"{kind}Type")
+    several = _sorted([t for t in (_str(v) for v in value) if t]) if isinstance(value, list) else []
     return _clean(
         {
-            "type": _str(achievement.get(f"{kind}Type")),
+            "type": (several if len(several) > 1 else several[0]) if several else _str(value),
             "description": _str(achievement.get(f"{kind}Description")),
         }
     )
@@ -495,9 +508,12 @@ def _describe(name: str, value: Any) -> str:
         where = f" ({value['country']})" if value.get("country") else ""
         return f"{value['framework']}{where} level {value['level']}"
     if name in ("assessment", "participation"):
-        return " — ".join(str(value[k]) for k in ("type", "description") if k in value)
+        kind = value.get("type")
+        shown = {**value, "type": ", ".join(kind)} if isinstance(kind, list) else value
+        return " — ".join(str(shown[k]) for k in ("type", "description") if k in shown)
     if name == "quality_assurance":
-        return "; ".join(str(value[k]) for k in ("body", "framework", "description", "url") if k in value)
+        keys = ("body", "type", "framework", "description", "registry_id", "url", "decision_url")
+        return "; ".join(str(value[k]) for k in keys if k in value)
     if name == "credit":
         bits = []
         if "credit_bearing" in value:

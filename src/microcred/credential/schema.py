@@ -21,7 +21,7 @@ from referencing.jsonschema import DRAFT201909, DRAFT202012
 
 from .._resources import package_data_dir
 from ..errors import SchemaValidationError
-from ..jsonld.loader import EXTENSION_CONTEXT_URL, EXTENSION_SCHEMA_URL
+from ..jsonld.loader import EXTENSION_SCHEMAS
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -55,11 +55,16 @@ _SCHEMAS: dict[str, tuple[Path, tuple[str, ...]]] = {
 }
 
 
-def _extension_schema_file() -> Path:
-    return package_data_dir("schemas") / "microcred-schema-v1.json"
+def _extension_schema_file(name: str = "microcred-schema-v1.json") -> Path:
+    return package_data_dir("schemas") / name
 
 
-_SCHEMAS["microcred-v1"] = (_extension_schema_file(), (EXTENSION_SCHEMA_URL,))
+#: Extension context URL -> the short name of the schema that checks its terms.
+_EXTENSION_SCHEMA_NAMES: dict[str, str] = {}
+for _context_url, (_schema_url, _file) in EXTENSION_SCHEMAS.items():
+    _name = "microcred-" + _file.removeprefix("microcred-schema-").removesuffix(".json")
+    _SCHEMAS[_name] = (_extension_schema_file(_file), (_schema_url,))
+    _EXTENSION_SCHEMA_NAMES[_context_url] = _name
 _URL_TO_NAME = {url: name for name, (_, urls) in _SCHEMAS.items() for url in urls}
 
 
@@ -193,8 +198,9 @@ def applicable_schemas(credential: dict[str, Any]) -> list[str]:
         if name and name not in names:
             names.append(name)
     contexts = credential.get("@context", [])
-    if isinstance(contexts, list) and EXTENSION_CONTEXT_URL in contexts and "microcred-v1" not in names:
-        names.append("microcred-v1")
+    for url, name in _EXTENSION_SCHEMA_NAMES.items():
+        if isinstance(contexts, list) and url in contexts and name not in names:
+            names.append(name)
     return names
 
 

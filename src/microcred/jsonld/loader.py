@@ -21,12 +21,22 @@ if TYPE_CHECKING:
 EXTENSION_NS = "https://w3id.org/microcred/v1"
 EXTENSION_CONTEXT_URL = f"{EXTENSION_NS}/context.jsonld"
 EXTENSION_SCHEMA_URL = f"{EXTENSION_NS}/schema.json"
+#: Version 2 of the extension: v1's terms unchanged, plus quality-assurance type and decision, stack
+#: integration and component credentials; a multi-valued ``assessmentType`` is checked by its schema.
+EXTENSION_V2_CONTEXT_URL = "https://w3id.org/microcred/v2/context.jsonld"
+EXTENSION_V2_SCHEMA_URL = "https://w3id.org/microcred/v2/schema.json"
 
 #: Every published version of microcred's extension context, URL -> its file in ``schemas/``: the one
 #: registry of them. A published context never changes in place; a new version is a new URL and file
 #: added here, and every entry stays packaged and served so credentials issued under it keep verifying.
 EXTENSION_CONTEXTS: dict[str, str] = {
     EXTENSION_CONTEXT_URL: "microcred-context-v1.jsonld",
+    EXTENSION_V2_CONTEXT_URL: "microcred-context-v2.jsonld",
+}
+#: The JSON Schema that checks the terms of each extension context version, URL -> file in ``schemas/``.
+EXTENSION_SCHEMAS: dict[str, tuple[str, str]] = {
+    EXTENSION_CONTEXT_URL: (EXTENSION_SCHEMA_URL, "microcred-schema-v1.json"),
+    EXTENSION_V2_CONTEXT_URL: (EXTENSION_V2_SCHEMA_URL, "microcred-schema-v2.json"),
 }
 
 _CONTEXTS = Path(__file__).resolve().parent / "contexts"

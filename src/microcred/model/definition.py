@@ -276,11 +276,20 @@ def _achievement(r: _Reader, data: object) -> Achievement:
         )
     if "level" in t:
         keys = ("framework", "level", "country", "url")
-        kwargs["level"] = _simple(r, Level, t["level"], f"{a}.level", keys, ("framework", "level"))
+        if isinstance(t["level"], list):  # several levels, e.g. EQF and NQF together
+            kwargs["level"] = tuple(
+                _simple(r, Level, item, f"{a}.level[{i}]", keys, ("framework", "level"))
+                for i, item in enumerate(t["level"])
+            )
+            if not kwargs["level"]:
+                raise r.error(f"{a}.level", "name at least one level, or leave level out")
+        else:
+            kwargs["level"] = _simple(r, Level, t["level"], f"{a}.level", keys, ("framework", "level"))
     if "assessment" in t:
-        kwargs["assessment"] = _simple(
-            r, Assessment, t["assessment"], f"{a}.assessment", ("type", "description"), ("type",)
-        )
+        at = r.table(t["assessment"], f"{a}.assessment", ("type", "description"), ("type",))
+        if isinstance(at["type"], list):
+            at["type"] = r.strings(at["type"], f"{a}.assessment.type")
+        kwargs["assessment"] = r.make(Assessment, f"{a}.assessment", **at)
     if "participation" in t:
         kwargs["participation"] = _simple(
             r, Participation, t["participation"], f"{a}.participation", ("type", "description"), ("type",)
@@ -291,7 +300,7 @@ def _achievement(r: _Reader, data: object) -> Achievement:
             QualityAssurance,
             t["quality_assurance"],
             f"{a}.quality_assurance",
-            ("body", "url", "framework", "description"),
+            ("body", "url", "framework", "description", "type", "registry_id", "decision_url"),
             ("body", "url"),
         )
     if "credit" in t:

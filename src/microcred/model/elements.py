@@ -27,7 +27,7 @@ from .checks import (
     require_url,
     require_vocab,
 )
-from .elm import ASSESSMENT, PARTICIPATION, SUPERVISION
+from .elm import ASSESSMENT, PARTICIPATION, QUALITY_ASSURANCE, SUPERVISION
 from .vocabularies import (
     ACHIEVEMENT_TYPES,
     ASSESSMENT_TYPES,
@@ -37,8 +37,10 @@ from .vocabularies import (
     LEVEL_URLS,
     NQF_LEVELS,
     PARTICIPATION_TYPES,
+    QUALITY_ASSURANCE_TYPES,
     RESULT_TYPES,
     SUPERVISION_TYPES,
+    UK_LEVELS,
 )
 
 if TYPE_CHECKING:
@@ -48,9 +50,11 @@ if TYPE_CHECKING:
 def _from_elm(obj: object, table: dict[str, str | None]) -> None:
     """Replace an ELM concept IRI in ``obj.type`` by the microcred value it stands for."""
     value = getattr(obj, "type", None)
-    for name, iri in table.items():
-        if iri is not None and value == iri:
-            object.__setattr__(obj, "type", name)
+    back = {iri: name for name, iri in table.items() if iri is not None}
+    if isinstance(value, str) and value in back:
+        object.__setattr__(obj, "type", back[value])
+    elif isinstance(value, tuple):
+        object.__setattr__(obj, "type", tuple(back.get(v, v) if isinstance(v, str) else v for v in value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +185,18 @@ class Level:
     def __post_init__(self) -> None:
         require_choice(self.framework, tuple(LEVEL_FRAMEWORKS), "level.framework")
         known = LEVEL_FRAMEWORKS[self.framework]
-        if known is not None:
+        uk = UK_LEVELS.get(self.framework)
+        if uk is not None:
+            if self.country not in (None, "GB"):
+                raise fail("level.country", f"{self.framework} is a UK framework; leave country out (or GB)")
+            text = str(self.level).strip().lower() if isinstance(self.level, int | str) else ""
+            if isinstance(self.level, bool) or text not in uk:
+                shown = ", ".join(
+                    sorted(uk, key=lambda v: (not v.isdecimal(), int(v) if v.isdecimal() else 0, v))
+                )
+                raise fail("level.level", f"{self.level!r} is not a {self.framework} level ({shown})")
+            object.__setattr__(self, "level", int(text) if text.isdecimal() else text)
+        elif known is not None:
             if self.country is not None and not (self.framework == "AQF" and self.country == "AU"):
                 raise fail(
                     "level.country", f"{self.framework} is not a national framework; leave country out"
@@ -234,17 +249,35 @@ class Level:
 class Assessment:
     """Type of assessment (controlled value) and a free-text description."""
 
-    type: str
+    type: str | tuple[str, ...]
     description: str | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.type, list):
+            object.__setattr__(self, "type", tuple(self.type))
+        if isinstance(self.type, tuple) and len(self.type) == 1:
+            object.__setattr__(self, "type", self.type[0])
         _from_elm(self, ASSESSMENT)
-        require_choice(self.type, ASSESSMENT_TYPES, "assessment.type")
-        require_text(self.description, "assessment.description", required=self.type == "other")
+        if isinstance(self.type, tuple):
+            if not self.type:
+                raise fail("assessment.type", "name at least one type of assessment")
+            for value in self.type:
+                require_choice(value, ASSESSMENT_TYPES, "assessment.type")
+            if len(set(self.type)) != len(self.type):
+                raise fail("assessment.type", "lists a type of assessment twice")
+        else:
+            require_choice(self.type, ASSESSMENT_TYPES, "assessment.type")
+        require_text(self.description, "assessment.description", required="other" in self.types)
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """The types of assessment, one or several."""
+        return self.type if isinstance(self.type, tuple) else (self.type,)
 
     def to_element(self) -> dict[str, Any]:
-        """``{"type", "description"}``."""
-        return drop_none({"type": self.type, "description": self.description})
+        """``{"type", "description"}``; ``type`` is a list when there are several."""
+        kind = list(self.type) if isinstance(self.type, tuple) else self.type
+        return drop_none({"type": kind, "description": self.description})
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,17 +305,33 @@ class QualityAssurance:
     url: str
     framework: str | None = None
     description: str | None = None
+    type: str | None = None
+    registry_id: str | None = None
+    decision_url: str | None = None
 
     def __post_init__(self) -> None:
         require_text(self.body, "quality_assurance.body")
         require_url(self.url, "quality_assurance.url", required=True)
         require_text(self.framework, "quality_assurance.framework", required=False)
         require_text(self.description, "quality_assurance.description", required=False)
+        _from_elm(self, QUALITY_ASSURANCE)
+        if self.type is not None:
+            require_choice(self.type, QUALITY_ASSURANCE_TYPES, "quality_assurance.type")
+        require_text(self.registry_id, "quality_assurance.registry_id", required=False)
+        require_url(self.decision_url, "quality_assurance.decision_url")
 
     def to_element(self) -> dict[str, Any]:
-        """``{"body", "url", "framework", "description"}``."""
+        """``{"body", "url", "framework", "description", "type", "registry_id", "decision_url"}``."""
         return drop_none(
-            {"body": self.body, "url": self.url, "framework": self.framework, "description": self.description}
+            {
+                "body": self.body,
+                "url": self.url,
+                "framework": self.framework,
+                "description": self.description,
+                "type": self.type,
+                "registry_id": self.registry_id,
+                "decision_url": self.decision_url,
+            }
         )
 
 
@@ -460,7 +509,7 @@ class Achievement:
     language: str | None = None
     learning_outcomes: tuple[LearningOutcome, ...] = ()
     workload: Workload | None = None
-    level: Level | None = None
+    level: Level | tuple[Level, ...] | None = None
     assessment: Assessment | None = None
     participation: Participation | None = None
     quality_assurance: QualityAssurance | None = None
@@ -485,7 +534,6 @@ class Achievement:
         require_tuple_of(self.learning_outcomes, LearningOutcome, "learning_outcomes")
         for name, kind in (
             ("workload", Workload),
-            ("level", Level),
             ("assessment", Assessment),
             ("participation", Participation),
             ("quality_assurance", QualityAssurance),
@@ -497,12 +545,28 @@ class Achievement:
             value = getattr(self, name)
             if value is not None and not isinstance(value, kind):
                 raise fail(name, f"must be a {kind.__name__}, not {type(value).__name__}")
+        if isinstance(self.level, tuple):
+            require_tuple_of(self.level, Level, "level")
+            if len(self.level) == 1:
+                object.__setattr__(self, "level", self.level[0])
+            frameworks = [(lv.framework, lv.country) for lv in self.levels]
+            if len(set(frameworks)) != len(frameworks):
+                raise fail("level", "states two levels in the same framework")
+        elif self.level is not None and not isinstance(self.level, Level):
+            raise fail("level", f"must be a Level, not {type(self.level).__name__}")
         require_tuple_of(self.prerequisites, str, "prerequisites")
         for i, text in enumerate(self.prerequisites):
             require_text(text, f"prerequisites[{i}]")
         if self.expires is not None:
             require_aware(self.expires, "expires")
         require_tuple_of(self.extra, tuple, "extra")
+
+    @property
+    def levels(self) -> tuple[Level, ...]:
+        """Every level stated (EQF and NQF together, for instance); empty when none is."""
+        if self.level is None:
+            return ()
+        return self.level if isinstance(self.level, tuple) else (self.level,)
 
     def elements(self) -> dict[str, Any]:
         """The elements this achievement states, in their JSON form (absent ones left out)."""
@@ -511,7 +575,7 @@ class Achievement:
                 "title": self.title,
                 "learning_outcomes": [o.to_element() for o in self.learning_outcomes],
                 "workload": self.workload.to_element() if self.workload else None,
-                "level": self.level.to_element() if self.level else None,
+                "level": _levels_element(self.levels),
                 "assessment": self.assessment.to_element() if self.assessment else None,
                 "participation": self.participation.to_element() if self.participation else None,
                 "quality_assurance": self.quality_assurance.to_element() if self.quality_assurance else None,
@@ -523,3 +587,13 @@ class Achievement:
                 "expires": _time.format_datetime(self.expires) if self.expires else None,
             }
         )
+
+
+def _level_order(value: str) -> tuple[bool, int, str]:
+    return (not value.isdecimal(), int(value) if value.isdecimal() else 0, value)
+
+
+def _levels_element(levels: tuple[Level, ...]) -> dict[str, Any] | list[dict[str, Any]] | None:
+    if not levels:
+        return None
+    return levels[0].to_element() if len(levels) == 1 else [lv.to_element() for lv in levels]

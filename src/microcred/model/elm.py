@@ -58,6 +58,15 @@ CREDIT_SYSTEM: dict[str, str] = {
     "ecvet": f"{_SNB}/education-credit/60b314e826",  # European credit system for VET
 }
 
+#: Type of quality assurance -> ELM "accreditation" type (xsd/loq/cv/europass-accreditation-types.xsd).
+QUALITY_ASSURANCE: dict[str, str | None] = {
+    "institutional quality assurance": f"{_SNB}/accreditation/bb4618238e",
+    "programme quality assurance": f"{_SNB}/accreditation/820101cba6",
+    "institutional licence": f"{_SNB}/accreditation/003293d2ce",
+    "programme licence": f"{_SNB}/accreditation/e57dddfcf3",
+    "internal quality assurance": None,
+}
+
 #: The ELM concept labels, for the table in docs/mapping.md.
 LABELS: dict[str, str] = {
     f"{_SNB}/assessment/4f03b91c0e": "portfolio",
@@ -74,10 +83,24 @@ LABELS: dict[str, str] = {
     f"{_SNB}/supervision-verification/70be69aaf9": "Supervised with ID Verification",
     f"{_SNB}/education-credit/6fcec5c5af": "European Credit Transfer System",
     f"{_SNB}/education-credit/60b314e826": "European credit system for vocational education and training",
+    f"{_SNB}/accreditation/bb4618238e": "Institutional Quality Assurance",
+    f"{_SNB}/accreditation/820101cba6": "Program Quality Assurance",
+    f"{_SNB}/accreditation/003293d2ce": "Institutional License",
+    f"{_SNB}/accreditation/e57dddfcf3": "Program License",
 }
 
 #: How each national framework's QDR concept is labelled by the Commission, per country.
 _QDR_LABEL = {"IE": "IE NQF Level {}", "NL": "NLQF Level {}", "DE": "DQR Level {}"}
+#: The same for the UK frameworks (levels 1–8/12; entry levels have their own labels below).
+_UK_QDR_LABEL = {"RQF": "RQF Level {}", "CQFW": "CQFW Level {}", "SCQF": "SCQF Level {}"}
+_UK_ENTRY = {
+    ("RQF", "entry 1"): "RQF Entry Levels 1-2",
+    ("RQF", "entry 2"): "RQF Entry Levels 1-2",
+    ("RQF", "entry 3"): "RQF Entry Level 3",
+    ("CQFW", "entry 1"): "CQFW Entry 1-3",
+    ("CQFW", "entry 2"): "CQFW Entry 1-3",
+    ("CQFW", "entry 3"): "CQFW Entry 1-3",
+}
 
 #: NQF level -> EQF level, from each country's EQF referencing report (IE 2009, NL 2012, DE 2011):
 #: where a country's levels are not one-to-one, they are listed; NL "entry" is below EQF 1.
@@ -109,6 +132,15 @@ def nqf_iri(country: str, level: int | str) -> str | None:
         return _qdr().get("NLQF Entry Level")
     pattern = _QDR_LABEL.get(country)
     return _qdr().get(pattern.format(text)) if pattern else None
+
+
+def uk_iri(framework: str, level: int | str) -> str | None:
+    """The Commission's QDR concept of an RQF, CQFW or SCQF level (FHEQ has none in the vocabulary)."""
+    text = str(level).strip().lower()
+    label = _UK_ENTRY.get((framework, text))
+    if label is None and framework in _UK_QDR_LABEL and text.isdecimal():
+        label = _UK_QDR_LABEL[framework].format(text)
+    return _qdr().get(label) if label else None
 
 
 def nqf_to_eqf(country: str, level: int | str) -> int | None:

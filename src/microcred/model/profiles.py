@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DefinitionError
+from .elm import nqf_to_eqf
 
 if TYPE_CHECKING:
     from .definition import Definition
@@ -99,6 +100,13 @@ RULES: dict[str, Rule] = {
             "claim",
             "a level claim (EQF/NQF) is underpinned by quality assurance",
             f"{_EU}, Annex II, principle 1 (quality); EQF Recommendation 2017/C 189/03, Annex IV",
+        ),
+        Rule(
+            "eu.nqf-eqf",
+            "contradiction",
+            "an NQF level stated with an EQF level is referenced to that EQF level",
+            "EQF Recommendation 2017/C 189/03, Annex III (referencing criteria); the national referencing "
+            "reports in microcred.model.elm.NQF_TO_EQF",
         ),
         Rule(
             "eu.minimum-volume",
@@ -295,14 +303,24 @@ def _eu_rules(a: Achievement, issuer: Issuer) -> list[Finding]:
                         f"{w.credits:g} {w.credit_system} of the credential itself",
                     )
                 )
-    if a.level is not None and a.level.framework != "AQF" and a.quality_assurance is None:
+    claimed = [lv for lv in a.levels if lv.framework != "AQF"]
+    if claimed and a.quality_assurance is None:
+        names = " and ".join(f"{lv.framework} level {lv.code}" for lv in claimed)
         out.append(
-            Finding(
-                "eu.level-needs-qa",
-                "level",
-                f"claims {a.level.framework} level {a.level.code} with no quality assurance behind it",
-            )
+            Finding("eu.level-needs-qa", "level", f"claims {names} with no quality assurance behind it")
         )
+    eqf = next((lv for lv in a.levels if lv.framework == "EQF"), None)
+    for lv in a.levels:
+        referenced = nqf_to_eqf(lv.country or "", lv.level) if lv.framework == "NQF" else None
+        if eqf is not None and referenced is not None and referenced != eqf.level:
+            out.append(
+                Finding(
+                    "eu.nqf-eqf",
+                    "level",
+                    f"NQF ({lv.country}) level {lv.code} is referenced to EQF level {referenced}, "
+                    f"not the EQF level {eqf.code} stated with it",
+                )
+            )
     if w is not None and w.hours is not None and w.hours < MINIMUM_HOURS:
         out.append(
             Finding("eu.minimum-volume", "workload.hours", f"{w.hours:g} hours is below one hour of learning")
@@ -317,15 +335,16 @@ def _au_rules(a: Achievement) -> list[Finding]:
         out.append(Finding("au.mandatory", "workload.hours", "is not stated: the NMF gives volume in hours"))
     if w is not None and w.hours is not None and w.hours < MINIMUM_HOURS:
         out.append(Finding("au.minimum-volume", "workload.hours", f"{w.hours:g} hours is below one hour"))
-    if a.level is not None and a.level.framework == "AQF":
-        out.append(
-            Finding(
-                "au.aqf-level",
-                "level",
-                f"AQF level {a.level.code} is claimed, but micro-credentials sit outside the AQF; "
-                "name the AQF qualification it counts toward instead",
+    for lv in a.levels:
+        if lv.framework == "AQF":
+            out.append(
+                Finding(
+                    "au.aqf-level",
+                    "level",
+                    f"AQF level {lv.code} is claimed, but micro-credentials sit outside the AQF; "
+                    "name the AQF qualification it counts toward instead",
+                )
             )
-        )
     return out
 
 

@@ -56,12 +56,36 @@ SUPERVISION_TYPES: tuple[str, ...] = (
     "onsite with identity verification",
 )
 
-#: Known levels per framework; NQF levels depend on the country (see :data:`NQF_LEVELS`).
+#: Known levels per framework; NQF levels depend on the country (see :data:`NQF_LEVELS`); the UK
+#: frameworks' levels are in :data:`UK_LEVELS`.
 LEVEL_FRAMEWORKS: dict[str, tuple[int, ...] | None] = {
     "EQF": tuple(range(1, 9)),
     "AQF": tuple(range(1, 11)),
     "NQF": None,
+    "RQF": None,
+    "CQFW": None,
+    "SCQF": None,
+    "FHEQ": None,
 }
+
+_ENTRY = ("entry 1", "entry 2", "entry 3")
+#: The UK frameworks (country GB): RQF (England, Northern Ireland), CQFW (Wales), SCQF (Scotland, 1–12)
+#: and FHEQ (higher education in England, Wales and Northern Ireland, levels 4–8).
+UK_LEVELS: dict[str, frozenset[str]] = {
+    "RQF": frozenset([*_ENTRY, *(str(i) for i in range(1, 9))]),
+    "CQFW": frozenset([*_ENTRY, *(str(i) for i in range(1, 9))]),
+    "SCQF": frozenset(str(i) for i in range(1, 13)),
+    "FHEQ": frozenset(str(i) for i in range(4, 9)),
+}
+
+#: Type of quality assurance: the ELM accreditation types, and internal quality assurance.
+QUALITY_ASSURANCE_TYPES: tuple[str, ...] = (
+    "institutional quality assurance",
+    "programme quality assurance",
+    "institutional licence",
+    "programme licence",
+    "internal quality assurance",
+)
 
 #: National frameworks whose levels microcred knows; other countries accept any non-empty level.
 NQF_LEVELS: dict[str, frozenset[str]] = {
@@ -80,6 +104,10 @@ LEVEL_URLS: dict[str, str] = {
     "EQF": "https://europass.europa.eu/en/description-eight-eqf-levels",
     "AQF": "https://www.aqf.edu.au/framework/aqf-levels",
     "NQF": "https://europass.europa.eu/en/compare-qualifications",
+    "RQF": "https://www.gov.uk/what-different-qualification-levels-mean/list-of-qualification-levels",
+    "CQFW": "https://www.gov.wales/credit-and-qualifications-framework-cqfw",
+    "SCQF": "https://scqf.org.uk/about-the-framework/interactive-framework/",
+    "FHEQ": "https://www.qaa.ac.uk/the-quality-code/qualifications-frameworks",
 }
 
 #: Open Badges 3.0 AchievementType values (``ext:`` names are also allowed).
