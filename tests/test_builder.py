@@ -162,7 +162,13 @@ def test_email_recipient_grade_and_evidence():
         evidence=[Evidence(id="https://portfolio.example/ada", name="Portfolio", genre="Portfolio")],
     )
     subject = c["credentialSubject"]
-    assert "id" not in subject and subject["name"] == "Ada"
+    assert "id" not in subject and "name" not in subject  # OB 3.0: the name is an IdentityObject
+    assert subject["identifier"][1] == {
+        "type": "IdentityObject",
+        "identityHash": "Ada",
+        "identityType": "name",
+        "hashed": False,
+    }
     ident = subject["identifier"][0]
     assert ident["type"] == "IdentityObject" and ident["hashed"] is True and ident["salt"] == "s1"
     assert ident["identityHash"].startswith("sha256$") and "ada@example.org" not in json.dumps(c)

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted([*(ROOT / "examples").glob("*.toml"), *(ROOT / "examples").glob("*.json")])
 VECTORS = Path(__file__).resolve().parent / "vectors"
 DEFINITION_ONLY = {"id", "description", "criteria", "image", "achievement_type", "language", "extra"}
+DEFINITION_ONLY |= {"criteria_url", "field_of_study", "human_code", "creator"}  # native OB 3.0 fields
 
 
 def _run(*args: str):
@@ -131,7 +132,7 @@ BAD_DEFINITIONS = {
     ),
     "unknown-country": (UNIVERSITY.replace('country = "NL"', 'country = "XN"'), "issuer.country"),
     "naive-datetime": (
-        UNIVERSITY.replace("2032-09-01T00:00:00Z", "2032-09-01T00:00:00"),
+        UNIVERSITY.replace('language = "en"\n', 'language = "en"\nexpires = 2032-09-01T00:00:00\n'),
         "achievement.expires",
     ),
     "credit-bearing-without-target": (

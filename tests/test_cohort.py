@@ -23,6 +23,7 @@ from microcred.cohort.output import credential_file_name
 from microcred.cohort.rows import CohortRow, CohortRowError, count_cohort_rows, read_cohort, scan_cohort
 from microcred.cohort.run import issue_many
 from microcred.cohort.summary import CohortResult, iter_summary
+from microcred.credential.inspection import credential_elements
 from microcred.errors import MicrocredError, ProofError
 from microcred.keys.files import load_key
 from microcred.keys.material import generate_key
@@ -319,7 +320,9 @@ def test_issue_small_cohort(tmp_path: Path, issuer) -> None:
     assert summary.complete and [r.status for r in seen] == ["issued", "issued"]
     files = credential_files(out)
     assert len(files) == 2
-    docs = {json.loads(f.read_text(encoding="utf-8"))["credentialSubject"]["name"]: f for f in files}
+    docs = {
+        credential_elements(json.loads(f.read_text(encoding="utf-8")))["learner"]["name"]: f for f in files
+    }
     assert set(docs) == {"李小龍", "محمد عبد الله"}
     ann = json.loads(docs["李小龍"].read_text(encoding="utf-8"))
     assert ann["credentialSubject"]["result"][0]["value"] == "B"

@@ -126,7 +126,7 @@ def test_bad_element_values_name_the_field(element, value, path):
 def test_naive_toml_datetime_is_refused(tmp_path):
     text = (EXAMPLES / "university-data-science.toml").read_text()
     bad = tmp_path / "naive.toml"
-    bad.write_text(text.replace("expires = 2032-09-01T00:00:00Z", "expires = 2032-09-01T00:00:00"))
+    bad.write_text(text.replace('language = "en"\n', 'language = "en"\nexpires = 2032-09-01T00:00:00\n'))
     with pytest.raises(DefinitionError) as info:
         load_definition(bad)
     assert info.value.path == "achievement.expires" and "time zone" in info.value.message

@@ -39,11 +39,11 @@ Level: EQF level 7 of 8 — highly specialised knowledge (master's degree level)
 Skills:
   - Select, train and tune supervised learning models for tabular health data.
   - Evaluate models with cross-validation and report calibrated uncertainty.
-  - Use machine learning (ML) algorithms and AI <http://data.europa.eu/esco/skill/2d1a5b3b-9a7a-4fa1-a1b6-5c0c0b0d1e2f>
+  - Python (computer programming) <http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d>
 Credit: 5 ECTS credits, 140 hours of learning
 Counts toward: MSc Health Data Science (5 ECTS) \
 <https://www.uni-harderwijk.example/programmes/msc-health-data-science>
-Issued: 1 December 2026; expires: 1 September 2032
+Issued: 1 December 2026; expires: never
 """
 
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from .jsonld.loader import DocumentLoader
     from .keys.material import IssuerKey
+    from .model.award import AwardDetails
     from .model.definition import Definition
     from .model.elements import Achievement, Issuer
     from .model.learner import Evidence, Recipient, Result
@@ -56,6 +57,7 @@ class BuildOptions(TypedDict, total=False):
     awarded_date: datetime
     result: Result | str
     evidence: Iterable[Evidence]
+    award: AwardDetails
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from ..model.definition import load_definition
 from ..model.learner import Evidence, Recipient, Result
 from ..suites.jwt import read_jwt
 from . import write_output
+from ._award import award_from, award_options
 from ._check import profile_options, run_profiles
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ An email recipient is stored only as a salted SHA-256 hash. Exit 2 on a bad defi
     "-o", "--output", default=None, type=click.Path(dir_okay=False), help="Write here (default: stdout)."
 )
 @profile_options
+@award_options
 def build(
     achievement: str,
     recipient: str,
@@ -94,6 +96,7 @@ def build(
     output: str | None,
     profiles: tuple[str, ...],
     strict: bool,
+    **award: Any,
 ) -> None:
     """Build an unsigned Open Badges 3.0 credential from an achievement definition.
 
@@ -102,6 +105,7 @@ def build(
     """
     definition = load_definition(achievement)
     run_profiles(definition, profiles, strict)
+    details, more_evidence = award_from(award)
     credential = build_credential(
         definition,
         Recipient.parse(recipient, name, salt=salt),
@@ -109,7 +113,8 @@ def build(
         valid_from=_when(valid_from, "valid_from"),
         valid_until=_when(valid_until, "valid_until"),
         result=Result(grade, definition.achievement.grade) if grade is not None else None,
-        evidence=[Evidence.parse(e) for e in evidence],
+        evidence=[*(Evidence.parse(e) for e in evidence), *more_evidence],
+        award=details,
     )
     try:
         validate_credential(credential)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import json
@@ -28,6 +29,7 @@ from ..model.definition import load_definition
 from ..model.learner import Recipient
 from ..verifying.verify import verify
 from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, fail, write_output
+from ._award import award_from, award_options
 from ._check import profile_options, run_profiles
 from ._cohort import run_cohort_command
 from ._demo import run_demo
@@ -387,6 +389,7 @@ def _check_format(key: IssuerKey, fmt: str) -> None:
 @_PASSPHRASE
 @click.option("-o", "--output", "out", metavar="OUT", help="Single learner: write here instead of stdout.")
 @profile_options
+@functools.partial(award_options, evidence=True)
 def issue_cmd(
     key_path: str,
     achievement: str,
@@ -410,6 +413,7 @@ def issue_cmd(
     out: str | None,
     profiles: tuple[str, ...],
     strict: bool,
+    **award: Any,
 ) -> None:
     """Build and sign a credential for one learner, or for a whole cohort from a CSV.
 
@@ -429,8 +433,12 @@ def issue_cmd(
     definition = load_definition(achievement)
     run_profiles(definition, profiles, strict)
     if cohort:
-        if recipient or name or grade or out:
-            fail("--cohort issues from the CSV; leave out --recipient, --name, --grade and -o")
+        details, evidence = award_from(award)
+        if recipient or name or grade or out or details or evidence:
+            fail(
+                "--cohort issues from the CSV; leave out --recipient, --name, --grade, -o and the "
+                "per-learner options (--evidence, --assessor, --activity-*, --credits-earned, --component)"
+            )
         if not out_dir:
             fail("--cohort needs --out-dir for the credential files")
 
@@ -459,6 +467,11 @@ def issue_cmd(
     options: BuildOptions = {}
     if grade:
         options["result"] = grade
+    details, evidence = award_from(award)
+    if details is not None:
+        options["award"] = details
+    if evidence:
+        options["evidence"] = evidence
     ledger = None
     if ledger_path:
         ledger = Ledger.open(ledger_path)

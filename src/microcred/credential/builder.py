@@ -30,6 +30,8 @@ from ..model.profiles import check as check_profiles
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from ..model.award import AwardDetails
+
 CREDENTIALS_V2_URL = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT_URL = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 EXTENSIONS_CONTEXT_URL = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
@@ -168,7 +170,10 @@ def achievement_node(a: Achievement) -> dict[str, Any]:
         "achievementType": a.achievement_type,
         "name": a.title,
         "description": a.description,
-        "criteria": {"narrative": _narrative(a)},
+        "criteria": _clean({"id": a.criteria_url, "narrative": _narrative(a)}),
+        "fieldOfStudy": a.field_of_study,
+        "humanCode": a.human_code,
+        "creator": issuer_profile(a.creator) if a.creator is not None else None,
         "image": _image(a.image),
         "inLanguage": a.language,
         "alignment": _alignments(a),
@@ -229,6 +234,7 @@ def achievement_node(a: Achievement) -> dict[str, Any]:
     if a.stackability is not None:
         node["builtFrom"] = [_clean({"id": s.id, "name": s.name}) for s in a.stackability.built_from]
         node["stacksInto"] = [_clean({"id": s.id, "name": s.name}) for s in a.stackability.stacks_into]
+        node["integration"] = a.stackability.integration
     for key, value in a.extra:
         if key in node:
             raise DefinitionError(
@@ -238,7 +244,30 @@ def achievement_node(a: Achievement) -> dict[str, Any]:
     return _clean(node)
 
 
-def _subject(a: Achievement, recipient: Recipient, result: Result | None) -> dict[str, Any]:
+def _award(a: Achievement, award: AwardDetails | None) -> dict[str, Any]:
+    if award is None:
+        return {}
+    available = a.workload.credits if a.workload is not None else None
+    if award.credits_earned is not None and available is not None and award.credits_earned > available:
+        raise DefinitionError(
+            f"{award.credits_earned:g} credits earned is more than the {available:g} the achievement carries",
+            path="credits_earned",
+        )
+    assessor = award.assessor
+    return {
+        "activityStartDate": format_datetime(award.activity_start) if award.activity_start else None,
+        "activityEndDate": format_datetime(award.activity_end) if award.activity_end else None,
+        "creditsEarned": award.credits_earned,
+        "source": _clean({"id": assessor.id, "type": ["Profile"], "name": assessor.name})
+        if assessor
+        else None,
+        "componentCredentials": list(award.components),
+    }
+
+
+def _subject(
+    a: Achievement, recipient: Recipient, result: Result | None, award: AwardDetails | None = None
+) -> dict[str, Any]:
     subject: dict[str, Any] = {"id": recipient.id, "type": ["AchievementSubject"]}
     if recipient.identity_hash is not None:
         subject["identifier"] = [
@@ -252,9 +281,17 @@ def _subject(a: Achievement, recipient: Recipient, result: Result | None) -> dic
                 }
             )
         ]
-    if recipient.name is not None:
-        subject["name"] = recipient.name
+    if recipient.name is not None:  # OB 3.0 has no AchievementSubject name: an IdentityObject of type name
+        subject.setdefault("identifier", []).append(
+            {
+                "type": "IdentityObject",
+                "identityHash": recipient.name,
+                "identityType": "name",
+                "hashed": False,
+            }
+        )
     subject["achievement"] = achievement_node(a)
+    subject.update(_award(a, award))
     if result is not None:
         if result.scale is not None and result.scale != a.grade:
             raise DefinitionError("the result's grade scale is not the achievement's", path="grade")
@@ -338,6 +375,7 @@ def build_credential(
     result: Result | str | None = None,
     evidence: Iterable[Evidence] = (),
     new_id: Callable[[], str] | None = None,
+    award: AwardDetails | None = None,
 ) -> dict[str, Any]:
     """An unsigned OB 3.0 ``OpenBadgeCredential`` for ``recipient``.
 
@@ -347,7 +385,8 @@ def build_credential(
     :meth:`Recipient.parse`; an email then gets a random salt). ``now`` (a datetime or a clock) sets
     ``validFrom`` unless ``valid_from`` is given; ``validUntil`` is ``valid_until`` or the achievement's
     ``expires``. ``credential_id`` defaults to ``new_id()`` or a ``urn:uuid`` (uuid4). ``result`` is the
-    learner's grade.
+    learner's grade. ``award`` adds the
+    period of practice, credit earned, assessor and component credentials.
     """
     if isinstance(achievement, Definition):
         if achievement.check.strict:  # the definition asks to be refused on any profile finding
@@ -389,7 +428,7 @@ def build_credential(
     if valid_until is not None:
         credential["validUntil"] = format_datetime(valid_until)
     credential["awardedDate"] = format_datetime(awarded_date or valid_from)
-    credential["credentialSubject"] = _subject(achievement, recipient, result)
+    credential["credentialSubject"] = _subject(achievement, recipient, result, award)
     ev = _evidence(evidence)
     if ev:
         credential["evidence"] = ev

@@ -291,6 +291,10 @@ def _detail_text(name: str, value: Any) -> str:
         for key, words in (("built_from", "built from"), ("stacks_into", "stacks into")):
             if value.get(key):
                 bits.append(f"{words} " + ", ".join(s.get("name", s.get("id", "?")) for s in value[key]))
+        if value.get("integration") == "stand-alone":
+            bits.append("a stand-alone micro-credential")
+        elif value.get("integration") == "integrated":
+            bits.append("part of a larger credential")
         return "; ".join(bits)
     if name == "evidence":
         return "".join(

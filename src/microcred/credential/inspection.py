@@ -142,11 +142,13 @@ def _learner(subject: dict[str, Any]) -> dict[str, Any] | None:
                 }
             )
         )
+    named = [i for i in identities if i and i.get("identity_type") == "name" and i.get("hashed") is not True]
+    name = _str(subject.get("name")) or (named[0].get("identity_hash") if named else None)
     return _clean(
         {
             "id": _str(subject.get("id")),
-            "name": _str(subject.get("name")),
-            "identities": _sorted([i for i in identities if i]),
+            "name": name,  # OB 3.0: an IdentityObject of type name (earlier credentials: subject.name)
+            "identities": _sorted([i for i in identities if i and i not in named]),
         }
     )
 
@@ -365,7 +367,13 @@ def _stackability(achievement: dict[str, Any]) -> dict[str, Any] | None:
                 out.append(entry)
         return out
 
-    return _clean({"built_from": _sorted(items("builtFrom")), "stacks_into": _sorted(items("stacksInto"))})
+    return _clean(
+        {
+            "built_from": _sorted(items("builtFrom")),
+            "stacks_into": _sorted(items("stacksInto")),
+            "integration": _str(achievement.get("integration")),
+        }
+    )
 
 
 def _evidence(credential: dict[str, Any]) -> list[dict[str, Any]] | None:
@@ -556,6 +564,8 @@ def _describe(name: str, value: Any) -> str:
             bits.append(
                 "stacks into " + ", ".join(s.get("name", s.get("id", "?")) for s in value["stacks_into"])
             )
+        if value.get("integration"):
+            bits.append(str(value["integration"]))
         return "; ".join(bits)
     if name == "evidence":
         return "".join(

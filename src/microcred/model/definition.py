@@ -151,14 +151,18 @@ _ACHIEVEMENT_KEYS = (
     "stackability",
     "expires",
     "extra",
+    "criteria_url",
+    "field_of_study",
+    "human_code",
+    "creator",
 )
 
 
-def _issuer(r: _Reader, data: object) -> Issuer:
-    t = r.table(data, "issuer", _ISSUER_KEYS, ("id", "name"))
+def _issuer(r: _Reader, data: object, path: str = "issuer") -> Issuer:
+    t = r.table(data, path, _ISSUER_KEYS, ("id", "name"))
     others = []
-    for i, item in enumerate(r.list_of(t.get("other_identifiers", []), "issuer.other_identifiers")):
-        where = f"issuer.other_identifiers[{i}]"
+    for i, item in enumerate(r.list_of(t.get("other_identifiers", []), f"{path}.other_identifiers")):
+        where = f"{path}.other_identifiers[{i}]"
         o = r.table(item, where, ("identifier", "type"), ("identifier",))
         others.append(
             r.make(
@@ -169,7 +173,7 @@ def _issuer(r: _Reader, data: object) -> Issuer:
             )
         )
     fields = {k: t.get(k) for k in ("id", "name", "url", "email", "country", "image", "description")}
-    return r.make(Issuer, "issuer", other_identifiers=tuple(others), **fields)
+    return r.make(Issuer, path, other_identifiers=tuple(others), **fields)
 
 
 def _outcomes(r: _Reader, data: object) -> tuple[LearningOutcome, ...]:
@@ -229,7 +233,7 @@ def _grade(r: _Reader, data: object) -> GradeScale:
 
 def _stack(r: _Reader, data: object) -> Stackability:
     path = "achievement.stackability"
-    t = r.table(data, path, ("built_from", "stacks_into"))
+    t = r.table(data, path, ("built_from", "stacks_into", "integration"))
     parts: dict[str, tuple[StackItem, ...]] = {}
     for key in ("built_from", "stacks_into"):
         items = []
@@ -237,7 +241,7 @@ def _stack(r: _Reader, data: object) -> Stackability:
             where = f"{path}.{key}[{i}]"
             items.append(r.make(StackItem, where, **r.table(item, where, ("id", "name"), ("id",))))
         parts[key] = tuple(items)
-    return r.make(Stackability, path, **parts)
+    return r.make(Stackability, path, integration=t.get("integration"), **parts)
 
 
 def _json_value(r: _Reader, value: object, path: str) -> None:
@@ -319,6 +323,11 @@ def _achievement(r: _Reader, data: object) -> Achievement:
         kwargs["expires"] = r.when(t["expires"], f"{a}.expires")
     if "extra" in t:
         kwargs["extra"] = _extra(r, t["extra"])
+    for key in ("criteria_url", "field_of_study", "human_code"):
+        if key in t:
+            kwargs[key] = t[key]
+    if "creator" in t:
+        kwargs["creator"] = _issuer(r, t["creator"], f"{a}.creator")
     return r.make(Achievement, a, **kwargs)
 
 

@@ -479,19 +479,25 @@ class Stackability:
 
     built_from: tuple[StackItem, ...] = ()
     stacks_into: tuple[StackItem, ...] = ()
+    integration: str | None = None
 
     def __post_init__(self) -> None:
         require_tuple_of(self.built_from, StackItem, "stackability.built_from")
         require_tuple_of(self.stacks_into, StackItem, "stackability.stacks_into")
-        if not self.built_from and not self.stacks_into:
-            raise fail("stackability", "state built_from, stacks_into, or both")
+        if self.integration is not None:
+            require_choice(self.integration, ("stand-alone", "integrated"), "stackability.integration")
+        if not self.built_from and not self.stacks_into and self.integration is None:
+            raise fail("stackability", "state built_from, stacks_into, integration, or several")
+        if self.integration == "stand-alone" and self.stacks_into:
+            raise fail("stackability.integration", "a stand-alone micro-credential stacks into nothing")
 
     def to_element(self) -> dict[str, Any]:
-        """``{"built_from": [...], "stacks_into": [...]}``."""
+        """``{"built_from": [...], "stacks_into": [...], "integration"}``."""
         return drop_none(
             {
                 "built_from": [s.to_element() for s in self.built_from],
                 "stacks_into": [s.to_element() for s in self.stacks_into],
+                "integration": self.integration,
             }
         )
 
@@ -520,6 +526,10 @@ class Achievement:
     stackability: Stackability | None = None
     expires: datetime | None = None
     extra: tuple[tuple[str, Any], ...] = field(default=())
+    criteria_url: str | None = None
+    field_of_study: str | None = None
+    human_code: str | None = None
+    creator: Issuer | None = None
 
     def __post_init__(self) -> None:
         require_iri(self.id, "id")
@@ -560,6 +570,11 @@ class Achievement:
         if self.expires is not None:
             require_aware(self.expires, "expires")
         require_tuple_of(self.extra, tuple, "extra")
+        require_url(self.criteria_url, "criteria_url")
+        require_text(self.field_of_study, "field_of_study", required=False)
+        require_text(self.human_code, "human_code", required=False)
+        if self.creator is not None and not isinstance(self.creator, Issuer):
+            raise fail("creator", f"must be an Issuer, not {type(self.creator).__name__}")
 
     @property
     def levels(self) -> tuple[Level, ...]:

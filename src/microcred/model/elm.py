@@ -156,3 +156,21 @@ def credit_system_iri(system: str) -> str | None:
 def is_ects(system: str | None) -> bool:
     """Whether a credit system's name is ECTS, in any case."""
     return system is not None and system.strip().casefold() == "ects"
+
+
+#: What "stacks into" and "counts toward" mean, and their equivalents elsewhere. ``built_from`` and
+#: ``stacks_into`` are part-of relations between achievements (this one is a part of a larger one);
+#: ``counts_toward`` grants credit or admission toward a qualification without making this one part
+#: of it. ELM v3 ``hasPart`` / ``isPartOf`` are properties of a LearningAchievementSpecification (ELM.ttl);
+#: CLR 2.0 states the same as an ``Association`` (``associationType`` ``isPartOf``, source and target ids).
+STACK_EQUIVALENCES: dict[str, dict[str, str | None]] = {
+    "built_from": {
+        "elm": "http://data.europa.eu/snb/model/elm/hasPart",
+        "clr": "isPartOf (component -> this)",
+    },
+    "stacks_into": {
+        "elm": "http://data.europa.eu/snb/model/elm/isPartOf",
+        "clr": "isPartOf (this -> larger)",
+    },
+    "counts_toward": {"elm": None, "clr": None},
+}
