@@ -27,7 +27,7 @@ from .checks import (
     require_url,
     require_vocab,
 )
-from .elm import ASSESSMENT, PARTICIPATION, QUALITY_ASSURANCE, SUPERVISION
+from .elm import ASSESSMENT, PARTICIPATION, QUALITY_ASSURANCE, SUPERVISION, value_of
 from .vocabularies import (
     ACHIEVEMENT_TYPES,
     ASSESSMENT_TYPES,
@@ -45,16 +45,6 @@ from .vocabularies import (
 
 if TYPE_CHECKING:
     from datetime import datetime
-
-
-def _from_elm(obj: object, table: dict[str, str | None]) -> None:
-    """Replace an ELM concept IRI in ``obj.type`` by the microcred value it stands for."""
-    value = getattr(obj, "type", None)
-    back = {iri: name for name, iri in table.items() if iri is not None}
-    if isinstance(value, str) and value in back:
-        object.__setattr__(obj, "type", back[value])
-    elif isinstance(value, tuple):
-        object.__setattr__(obj, "type", tuple(back.get(v, v) if isinstance(v, str) else v for v in value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +247,7 @@ class Assessment:
             object.__setattr__(self, "type", tuple(self.type))
         if isinstance(self.type, tuple) and len(self.type) == 1:
             object.__setattr__(self, "type", self.type[0])
-        _from_elm(self, ASSESSMENT)
+        object.__setattr__(self, "type", value_of(self.type, ASSESSMENT))
         if isinstance(self.type, tuple):
             if not self.type:
                 raise fail("assessment.type", "name at least one type of assessment")
@@ -288,7 +278,7 @@ class Participation:
     description: str | None = None
 
     def __post_init__(self) -> None:
-        _from_elm(self, PARTICIPATION)
+        object.__setattr__(self, "type", value_of(self.type, PARTICIPATION))
         require_choice(self.type, PARTICIPATION_TYPES, "participation.type")
         require_text(self.description, "participation.description", required=self.type == "other")
 
@@ -314,7 +304,7 @@ class QualityAssurance:
         require_url(self.url, "quality_assurance.url", required=True)
         require_text(self.framework, "quality_assurance.framework", required=False)
         require_text(self.description, "quality_assurance.description", required=False)
-        _from_elm(self, QUALITY_ASSURANCE)
+        object.__setattr__(self, "type", value_of(self.type, QUALITY_ASSURANCE))
         if self.type is not None:
             require_choice(self.type, QUALITY_ASSURANCE_TYPES, "quality_assurance.type")
         require_text(self.registry_id, "quality_assurance.registry_id", required=False)
@@ -405,7 +395,7 @@ class Supervision:
     def __post_init__(self) -> None:
         if self.type is None and self.identity_checked is None:
             raise fail("supervision", "state type, identity_checked, or both")
-        _from_elm(self, SUPERVISION)
+        object.__setattr__(self, "type", value_of(self.type, SUPERVISION))
         if self.type is not None:
             require_choice(self.type, SUPERVISION_TYPES, "supervision.type")
         if self.identity_checked is not None and not isinstance(self.identity_checked, bool):
@@ -602,10 +592,6 @@ class Achievement:
                 "expires": _time.format_datetime(self.expires) if self.expires else None,
             }
         )
-
-
-def _level_order(value: str) -> tuple[bool, int, str]:
-    return (not value.isdecimal(), int(value) if value.isdecimal() else 0, value)
 
 
 def _levels_element(levels: tuple[Level, ...]) -> dict[str, Any] | list[dict[str, Any]] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 _SNB = "http://data.europa.eu/snb"
 
@@ -109,6 +110,14 @@ NQF_TO_EQF: dict[str, dict[str, int]] = {
     "NL": {str(n): n for n in range(1, 9)},
     "DE": {str(n): n for n in range(1, 9)},
 }
+
+
+def value_of(value: Any, table: dict[str, str | None]) -> Any:
+    """The microcred value an ELM concept IRI in ``table`` stands for (a tuple: each); else ``value``."""
+    back = {iri: name for name, iri in table.items() if iri is not None}
+    if isinstance(value, tuple):
+        return tuple(back.get(v, v) if isinstance(v, str) else v for v in value)
+    return back.get(value, value) if isinstance(value, str) else value
 
 
 def eqf_iri(level: int) -> str:
