@@ -178,3 +178,45 @@ def test_issue_has_the_evidence_and_award_options(tmp_path):
     assert r.exit_code == 2 and "activity_start" in r.stderr
     r = _run("build", "--achievement", str(RPL), "--recipient", "did:example:l", "--credits-earned", "20")
     assert r.exit_code == 2 and "credits_earned" in r.stderr
+
+
+def test_issuer_region_achievement_identifiers_and_result_status():
+    data = {
+        "issuer": {"id": "https://u.example/i", "name": "U", "country": "AU", "region": "New South Wales"},
+        "achievement": {
+            "id": "https://u.example/a",
+            "title": "T",
+            "description": "D",
+            "other_identifiers": [{"identifier": "AHCSS00123", "type": "ext:SkillSetCode"}],
+        },
+    }
+    credential = build_credential(
+        definition_from_mapping(data), "did:example:l", now=NOW, award=AwardDetails(status="Completed")
+    )
+    assert credential["issuer"]["address"] == {
+        "type": ["Address"],
+        "addressCountryCode": "AU",
+        "addressRegion": "New South Wales",
+    }
+    a = _subject(credential)["achievement"]
+    assert a["otherIdentifier"] == [
+        {"type": "IdentifierEntry", "identifier": "AHCSS00123", "identifierType": "ext:SkillSetCode"}
+    ]
+    assert _subject(credential)["result"] == [{"type": ["Result"], "status": "Completed"}]
+    assert schema_errors(credential) == []
+    assert credential_elements(credential)["awarding_body"]["region"] == "New South Wales"
+    canonicalize(credential)
+    with pytest.raises(DefinitionError) as info:
+        AwardDetails(status="Passed")
+    assert info.value.path == "result_status"
+    graded = build_credential(
+        load_definition(ROOT / "examples" / "university-data-science.toml"),
+        "did:example:l",
+        now=NOW,
+        result="8",
+        award=AwardDetails(status="Completed"),
+    )
+    assert (
+        _subject(graded)["result"][0]["value"] == "8"
+        and _subject(graded)["result"][0]["status"] == "Completed"
+    )

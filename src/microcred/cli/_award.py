@@ -10,7 +10,7 @@ import click
 
 from .. import _time
 from ..errors import DefinitionError
-from ..model.award import Assessor, AwardDetails
+from ..model.award import RESULT_STATUSES, Assessor, AwardDetails
 from ..model.learner import Evidence
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,6 +42,11 @@ def award_options(command: F, *, evidence: bool = False) -> F:
             "--credits-earned", type=float, help="Credit the learner earned (partial credit after RPL)."
         ),
         click.option("--assessor", metavar="URI[=NAME]", help="Who assessed the learner (RPL)."),
+        click.option(
+            "--result-status",
+            type=click.Choice(RESULT_STATUSES),
+            help="The learner's result status (OB 3.0).",
+        ),
         click.option(
             "--component",
             "components",
@@ -76,7 +81,15 @@ def award_from(options: dict[str, Any]) -> tuple[AwardDetails | None, list[Evide
         earned = int(earned)
     assessor = options.pop("assessor", None)
     components = tuple(options.pop("components", ()))
-    if start is None and end is None and earned is None and assessor is None and not components:
+    status = options.pop("result_status", None)
+    if (
+        start is None
+        and end is None
+        and earned is None
+        and assessor is None
+        and not components
+        and not status
+    ):
         return None, evidence
     details = AwardDetails(
         activity_start=start,
@@ -84,5 +97,6 @@ def award_from(options: dict[str, Any]) -> tuple[AwardDetails | None, list[Evide
         credits_earned=earned,
         assessor=Assessor.parse(assessor) if assessor else None,
         components=components,
+        status=status,
     )
     return details, evidence

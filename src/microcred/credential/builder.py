@@ -22,7 +22,7 @@ from ..jsonld.loader import (
     extension_terms,
 )
 from ..model.definition import Definition
-from ..model.elements import Achievement, Issuer, Level
+from ..model.elements import Achievement, Issuer, Level, OtherIdentifier
 from ..model.elm import is_ects
 from ..model.learner import Evidence, Recipient, Result
 from ..model.profiles import check as check_profiles
@@ -76,15 +76,21 @@ def issuer_profile(issuer: Issuer) -> dict[str, Any]:
             "email": issuer.email,
             "description": issuer.description,
             "image": _image(issuer.image),
-            "address": {"type": ["Address"], "addressCountryCode": issuer.country}
-            if issuer.country
+            "address": _clean(
+                {"type": ["Address"], "addressCountryCode": issuer.country, "addressRegion": issuer.region}
+            )
+            if issuer.country or issuer.region
             else None,
-            "otherIdentifier": [
-                {"type": "IdentifierEntry", "identifier": o.identifier, "identifierType": o.identifier_type}
-                for o in issuer.other_identifiers
-            ],
+            "otherIdentifier": _identifiers(issuer.other_identifiers),
         }
     )
+
+
+def _identifiers(others: tuple[OtherIdentifier, ...]) -> list[dict[str, Any]]:
+    return [
+        {"type": "IdentifierEntry", "identifier": o.identifier, "identifierType": o.identifier_type}
+        for o in others
+    ]
 
 
 _FRAMEWORK_NAMES = {
@@ -173,6 +179,7 @@ def achievement_node(a: Achievement) -> dict[str, Any]:
         "criteria": _clean({"id": a.criteria_url, "narrative": _narrative(a)}),
         "fieldOfStudy": a.field_of_study,
         "humanCode": a.human_code,
+        "otherIdentifier": _identifiers(a.other_identifiers),
         "creator": issuer_profile(a.creator) if a.creator is not None else None,
         "image": _image(a.image),
         "inLanguage": a.language,
@@ -302,6 +309,8 @@ def _subject(
         subject["result"] = [
             _clean({"type": ["Result"], "resultDescription": _scale_id(a), "value": result.value})
         ]
+    if award is not None and award.status is not None:
+        subject.setdefault("result", [{"type": ["Result"]}])[0]["status"] = award.status
     return _clean(subject)
 
 

@@ -171,6 +171,7 @@ def _awarding_body(issuer: Any) -> dict[str, Any] | None:
             "other_identifiers": _sorted(others),
             "image": _id(issuer.get("image")),
             "description": _str(issuer.get("description")),
+            "region": _str(_obj(issuer.get("address")).get("addressRegion")),
         }
     )
 

@@ -8,7 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .checks import Number, fail, require_aware, require_iri, require_number, require_text, require_tuple_of
+from .checks import (
+    Number,
+    fail,
+    require_aware,
+    require_choice,
+    require_iri,
+    require_number,
+    require_text,
+    require_tuple_of,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -32,6 +41,18 @@ class Assessor:
         return cls(id=uri.strip(), name=name.strip() or None)
 
 
+#: Open Badges 3.0 ResultStatusType values.
+RESULT_STATUSES: tuple[str, ...] = (
+    "Completed",
+    "Enrolled",
+    "Failed",
+    "InProgress",
+    "OnHold",
+    "Provisional",
+    "Withdrawn",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class AwardDetails:
     """Per-learner facts of one award; every field optional."""
@@ -41,8 +62,11 @@ class AwardDetails:
     credits_earned: Number | None = None
     assessor: Assessor | None = None
     components: tuple[str, ...] = ()
+    status: str | None = None
 
     def __post_init__(self) -> None:
+        if self.status is not None:
+            require_choice(self.status, RESULT_STATUSES, "result_status")
         for name in ("activity_start", "activity_end"):
             if getattr(self, name) is not None:
                 require_aware(getattr(self, name), name)

@@ -129,7 +129,17 @@ class _Reader:
             raise self.error(path, str(exc)) from None
 
 
-_ISSUER_KEYS = ("id", "name", "url", "email", "country", "image", "description", "other_identifiers")
+_ISSUER_KEYS = (
+    "id",
+    "name",
+    "url",
+    "email",
+    "country",
+    "region",
+    "image",
+    "description",
+    "other_identifiers",
+)
 _ACHIEVEMENT_KEYS = (
     "id",
     "title",
@@ -155,14 +165,23 @@ _ACHIEVEMENT_KEYS = (
     "field_of_study",
     "human_code",
     "creator",
+    "other_identifiers",
 )
 
 
 def _issuer(r: _Reader, data: object, path: str = "issuer") -> Issuer:
     t = r.table(data, path, _ISSUER_KEYS, ("id", "name"))
+    others = _other_identifiers(r, t.get("other_identifiers", []), f"{path}.other_identifiers")
+    fields = {
+        k: t.get(k) for k in ("id", "name", "url", "email", "country", "region", "image", "description")
+    }
+    return r.make(Issuer, path, other_identifiers=others, **fields)
+
+
+def _other_identifiers(r: _Reader, data: object, path: str) -> tuple[OtherIdentifier, ...]:
     others = []
-    for i, item in enumerate(r.list_of(t.get("other_identifiers", []), f"{path}.other_identifiers")):
-        where = f"{path}.other_identifiers[{i}]"
+    for i, item in enumerate(r.list_of(data, path)):
+        where = f"{path}[{i}]"
         o = r.table(item, where, ("identifier", "type"), ("identifier",))
         others.append(
             r.make(
@@ -172,8 +191,7 @@ def _issuer(r: _Reader, data: object, path: str = "issuer") -> Issuer:
                 identifier_type=o.get("type", "identifier"),
             )
         )
-    fields = {k: t.get(k) for k in ("id", "name", "url", "email", "country", "image", "description")}
-    return r.make(Issuer, path, other_identifiers=tuple(others), **fields)
+    return tuple(others)
 
 
 def _outcomes(r: _Reader, data: object) -> tuple[LearningOutcome, ...]:
@@ -328,6 +346,8 @@ def _achievement(r: _Reader, data: object) -> Achievement:
             kwargs[key] = t[key]
     if "creator" in t:
         kwargs["creator"] = _issuer(r, t["creator"], f"{a}.creator")
+    if "other_identifiers" in t:
+        kwargs["other_identifiers"] = _other_identifiers(r, t["other_identifiers"], f"{a}.other_identifiers")
     return r.make(Achievement, a, **kwargs)
 
 

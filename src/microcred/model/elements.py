@@ -75,9 +75,11 @@ class Issuer:
     other_identifiers: tuple[OtherIdentifier, ...] = ()
     image: str | None = None
     description: str | None = None
+    region: str | None = None
 
     def __post_init__(self) -> None:
         require_iri(self.id, "awarding_body.id")
+        require_text(self.region, "awarding_body.region", required=False)
         require_text(self.name, "awarding_body.name")
         require_url(self.url, "awarding_body.url")
         require_text(self.email, "awarding_body.email", required=False)
@@ -104,6 +106,7 @@ class Issuer:
                 "other_identifiers": [o.to_element() for o in self.other_identifiers],
                 "image": self.image,
                 "description": self.description,
+                "region": self.region,
             }
         )
 
@@ -520,6 +523,7 @@ class Achievement:
     field_of_study: str | None = None
     human_code: str | None = None
     creator: Issuer | None = None
+    other_identifiers: tuple[OtherIdentifier, ...] = ()
 
     def __post_init__(self) -> None:
         require_iri(self.id, "id")
@@ -545,15 +549,11 @@ class Achievement:
             value = getattr(self, name)
             if value is not None and not isinstance(value, kind):
                 raise fail(name, f"must be a {kind.__name__}, not {type(value).__name__}")
-        if isinstance(self.level, tuple):
-            require_tuple_of(self.level, Level, "level")
-            if len(self.level) == 1:
-                object.__setattr__(self, "level", self.level[0])
-            frameworks = [(lv.framework, lv.country) for lv in self.levels]
-            if len(set(frameworks)) != len(frameworks):
-                raise fail("level", "states two levels in the same framework")
-        elif self.level is not None and not isinstance(self.level, Level):
-            raise fail("level", f"must be a Level, not {type(self.level).__name__}")
+        require_tuple_of(self.levels, Level, "level")
+        if len({(lv.framework, lv.country) for lv in self.levels}) != len(self.levels):
+            raise fail("level", "states two levels in the same framework")
+        if isinstance(self.level, tuple) and len(self.level) == 1:
+            object.__setattr__(self, "level", self.level[0])
         require_tuple_of(self.prerequisites, str, "prerequisites")
         for i, text in enumerate(self.prerequisites):
             require_text(text, f"prerequisites[{i}]")
@@ -563,15 +563,15 @@ class Achievement:
         require_url(self.criteria_url, "criteria_url")
         require_text(self.field_of_study, "field_of_study", required=False)
         require_text(self.human_code, "human_code", required=False)
+        require_tuple_of(self.other_identifiers, OtherIdentifier, "other_identifiers")
         if self.creator is not None and not isinstance(self.creator, Issuer):
             raise fail("creator", f"must be an Issuer, not {type(self.creator).__name__}")
 
     @property
     def levels(self) -> tuple[Level, ...]:
         """Every level stated (EQF and NQF together, for instance); empty when none is."""
-        if self.level is None:
-            return ()
-        return self.level if isinstance(self.level, tuple) else (self.level,)
+        level = self.level
+        return () if level is None else level if isinstance(level, tuple) else (level,)
 
     def elements(self) -> dict[str, Any]:
         """The elements this achievement states, in their JSON form (absent ones left out)."""
