@@ -220,3 +220,29 @@ def test_issuer_region_achievement_identifiers_and_result_status():
         _subject(graded)["result"][0]["value"] == "8"
         and _subject(graded)["result"][0]["status"] == "Completed"
     )
+
+
+def test_results_aligned_to_the_outcomes_the_evidence_proves():
+    definition = load_definition(RPL)
+    credential = build_credential(
+        definition, "did:example:l", now=NOW, result=None, award=AwardDetails(outcomes_achieved=(1, 3))
+    )
+    results = _subject(credential)["result"]
+    names = [r["alignment"][0]["targetName"] for r in results]
+    outcomes = definition.achievement.learning_outcomes
+    assert names == [outcomes[0].statement, outcomes[2].statement]
+    assert all(r["status"] == "Completed" and r["type"] == ["Result"] for r in results)
+    assert all(r["alignment"][0]["targetType"] == "ext:LearningOutcome" for r in results)
+    assert schema_errors(credential) == []
+    canonicalize(credential)
+    with pytest.raises(DefinitionError) as info:
+        build_credential(definition, "did:example:l", now=NOW, award=AwardDetails(outcomes_achieved=(4,)))
+    assert info.value.path == "outcomes_achieved" and "states 3" in info.value.message
+    for bad in ((0,), (1, 1), (True,)):
+        with pytest.raises(DefinitionError):
+            AwardDetails(outcomes_achieved=bad)
+    r = _run("build", "--achievement", str(RPL), "--recipient", "did:example:l", "--outcome-achieved", "2")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["credentialSubject"]["result"][0]["alignment"][0]["targetName"] == (
+        outcomes[1].statement
+    )

@@ -48,6 +48,14 @@ def award_options(command: F, *, evidence: bool = False) -> F:
             help="The learner's result status (OB 3.0).",
         ),
         click.option(
+            "--outcome-achieved",
+            "outcomes_achieved",
+            multiple=True,
+            type=click.IntRange(min=1),
+            metavar="N",
+            help="Learning outcome N (from 1) the evidence proves: a Result aligned to it (repeatable).",
+        ),
+        click.option(
             "--component",
             "components",
             multiple=True,
@@ -82,14 +90,8 @@ def award_from(options: dict[str, Any]) -> tuple[AwardDetails | None, list[Evide
     assessor = options.pop("assessor", None)
     components = tuple(options.pop("components", ()))
     status = options.pop("result_status", None)
-    if (
-        start is None
-        and end is None
-        and earned is None
-        and assessor is None
-        and not components
-        and not status
-    ):
+    outcomes = tuple(options.pop("outcomes_achieved", ()))
+    if all(v is None for v in (start, end, earned, assessor, status)) and not components and not outcomes:
         return None, evidence
     details = AwardDetails(
         activity_start=start,
@@ -98,5 +100,6 @@ def award_from(options: dict[str, Any]) -> tuple[AwardDetails | None, list[Evide
         assessor=Assessor.parse(assessor) if assessor else None,
         components=components,
         status=status,
+        outcomes_achieved=outcomes,
     )
     return details, evidence

@@ -272,6 +272,26 @@ def _award(a: Achievement, award: AwardDetails | None) -> dict[str, Any]:
     }
 
 
+def _outcome_results(a: Achievement, numbers: tuple[int, ...]) -> list[dict[str, Any]]:
+    """One ``Result`` per learning outcome proved, aligned to it (as the achievement's alignment is)."""
+    out = []
+    for n in numbers:
+        if n > len(a.learning_outcomes):
+            raise DefinitionError(
+                f"there is no learning outcome {n}; the achievement states {len(a.learning_outcomes)}",
+                path="outcomes_achieved",
+            )
+        outcome = a.learning_outcomes[n - 1]
+        alignment = {
+            "type": ["Alignment"],
+            "targetType": TARGET_TYPES["learning_outcome"],
+            "targetName": outcome.statement,
+            "targetUrl": outcome.url or a.id,
+        }
+        out.append({"type": ["Result"], "status": "Completed", "alignment": [alignment]})
+    return out
+
+
 def _subject(
     a: Achievement, recipient: Recipient, result: Result | None, award: AwardDetails | None = None
 ) -> dict[str, Any]:
@@ -311,6 +331,8 @@ def _subject(
         ]
     if award is not None and award.status is not None:
         subject.setdefault("result", [{"type": ["Result"]}])[0]["status"] = award.status
+    if award is not None and award.outcomes_achieved:
+        subject.setdefault("result", []).extend(_outcome_results(a, award.outcomes_achieved))
     return _clean(subject)
 
 

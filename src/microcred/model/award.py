@@ -1,6 +1,7 @@
 """What one award states about the learner beyond the grade: the period of practice, the credit earned
-(partial credit after recognition of prior learning), who assessed it, and the learner's own component
-credentials. Open Badges 3.0 ``AchievementSubject`` fields, plus ``componentCredentials`` (extension v2).
+(partial credit after recognition of prior learning), who assessed it, the learning outcomes the evidence
+proves (one OB ``Result`` aligned to each), and the learner's own component credentials. Open Badges 3.0
+``AchievementSubject`` fields, plus ``componentCredentials`` (extension v2).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class AwardDetails:
     assessor: Assessor | None = None
     components: tuple[str, ...] = ()
     status: str | None = None
+    outcomes_achieved: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.status is not None:
@@ -81,3 +83,8 @@ class AwardDetails:
             require_iri(component, f"components[{i}]")
         if len(set(self.components)) != len(self.components):
             raise fail("components", "names a credential twice")
+        require_tuple_of(self.outcomes_achieved, int, "outcomes_achieved")
+        if any(isinstance(n, bool) or n < 1 for n in self.outcomes_achieved):
+            raise fail("outcomes_achieved", "learning outcomes are numbered from 1")
+        if len(set(self.outcomes_achieved)) != len(self.outcomes_achieved):
+            raise fail("outcomes_achieved", "names a learning outcome twice")
