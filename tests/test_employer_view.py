@@ -169,3 +169,16 @@ def test_hostile_credential_shapes_do_not_crash():
     for credential in ({}, {"credentialSubject": []}, {"credentialSubject": {"achievement": "x"}}):
         view = employer_view(credential, verified=False)
         assert view.title is None and view.summary_text().startswith("NOT VERIFIED")
+
+
+def test_partial_credit_is_said_plainly():
+    from microcred.model.award import AwardDetails
+
+    credential = build_credential(
+        load_definition(ROOT / "examples" / "rpl-partial-credit.toml"),
+        _learner(),
+        now=ISSUED,
+        award=AwardDetails(credits_earned=5),
+    )
+    view = employer_view(credential, verified=True, key_binding="did:key", key_controller="did:key:z")
+    assert view.credit == "10 ECTS credits, 250 hours of learning; this learner earned 5 of them"

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from microcred.cli import main
 from microcred.credential.builder import build_credential
 from microcred.errors import DefinitionError
 from microcred.model.definition import definition_from_mapping, load_definition
-from microcred.model.profiles import RULES, CheckSettings, Finding, ProfileError, check
+from microcred.model.profiles import HOURS_PER_CREDIT, RULES, CheckSettings, Finding, ProfileError, check
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted([*(ROOT / "examples").glob("*.toml"), *(ROOT / "examples").glob("*.json")])
@@ -375,3 +377,42 @@ def test_issue_refuses_with_strict(tmp_path):
     r = _run("issue", "--key", str(key), "--achievement", path, "--recipient", "did:example:l")
     assert r.exit_code == 0 and "warning: [eu.mandatory] quality_assurance" in r.stderr
     assert "proof" in json.loads(r.stdout)
+
+
+# --- generated definitions: the range rules hold exactly, and checking never fails --------------------
+
+
+_SYSTEMS = st.sampled_from(["ECTS", "ects", " Ects ", "CATS", "SCQF", "US credit hours", "Quarter credits"])
+_COUNTRIES = st.sampled_from(["DE", "NL", "FI", "IT", "IE", "AU", None])
+_AMOUNT = st.one_of(st.integers(1, 400), st.floats(0.25, 400, allow_nan=False, allow_infinity=False))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    hours=_AMOUNT,
+    credits=_AMOUNT,
+    system=_SYSTEMS,
+    country=_COUNTRIES,
+    granted=st.one_of(st.none(), _AMOUNT),
+)
+def test_generated_workloads_follow_the_rules(hours, credits, system, country, granted):
+    data = _with(
+        achievement__workload={"hours": hours, "credits": credits, "credit_system": system},
+        achievement__credit={
+            "credit_bearing": True,
+            "counts_toward": [{"name": "Q", **({"credits": granted} if granted is not None else {})}],
+        },
+    )
+    if country is None:
+        del data["issuer"]["country"]
+    else:
+        data["issuer"]["country"] = country
+    rules = _rules(data, profiles=("eu",))
+    table = HOURS_PER_CREDIT.get(system.strip().casefold())
+    if table is None:
+        assert "eu.hours-per-credit" not in rules
+    else:
+        low, high = table.get(country, table[None])
+        assert ("eu.hours-per-credit" in rules) == (not low <= hours / credits <= high)
+    assert ("eu.counts-toward" in rules) == (granted is not None and granted > credits)
+    assert ("eu.minimum-volume" in rules) == (hours < 1)

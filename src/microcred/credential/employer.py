@@ -340,6 +340,8 @@ def employer_view(
     credit = e.get("credit") or {}
     if credit.get("credit_bearing") is False:
         credit_bits.append("carries no academic credit")
+    if "credits_earned" in credit:  # partial credit, e.g. after recognition of prior learning
+        credit_bits.append(f"this learner earned {_number(credit['credits_earned'])} of them")
     counts = tuple(
         Link(
             q.get("name", q.get("id", "a qualification"))
