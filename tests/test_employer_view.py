@@ -29,6 +29,7 @@ NOW = datetime(2026, 12, 2, tzinfo=UTC)
 UNIVERSITY = ROOT / "examples" / "university-data-science.toml"
 
 #: The demo's summary block, verified, with a did:key issuer: the identity is plainly not established.
+#: Skills are in canonical order (the order of a JSON-LD array is not signed, so it is not shown).
 DEMO_SUMMARY = """\
 VERIFIED — the credential is authentic, unaltered and currently valid.
 Who: Ada Lovelace
@@ -37,8 +38,8 @@ Awarded by: Universiteit van Harderwijk — the issuer's identity is not establi
 tied to any web domain
 Level: EQF level 7 of 8 — highly specialised knowledge (master's degree level)
 Skills:
-  - Select, train and tune supervised learning models for tabular health data.
   - Evaluate models with cross-validation and report calibrated uncertainty.
+  - Select, train and tune supervised learning models for tabular health data.
   - Python (computer programming) <http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d>
 Credit: 5 ECTS credits, 140 hours of learning
 Counts toward: MSc Health Data Science (5 ECTS) \
