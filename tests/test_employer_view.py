@@ -183,3 +183,26 @@ def test_partial_credit_is_said_plainly():
     )
     view = employer_view(credential, verified=True, key_binding="did:key", key_controller="did:key:z")
     assert view.credit == "10 ECTS credits, 250 hours of learning; this learner earned 5 of them"
+
+
+def test_several_subjects_are_all_shown_never_the_first():
+    credential = build_credential(load_definition(UNIVERSITY), _learner(), now=ISSUED)
+    other = json.loads(json.dumps(credential["credentialSubject"]))
+    other["achievement"]["name"] = "Something Else"
+    other["achievement"]["workloadHours"] = 3
+    other["identifier"] = [
+        {"type": "IdentityObject", "identityHash": "Bo", "identityType": "name", "hashed": False}
+    ]
+    credential["credentialSubject"] = [credential["credentialSubject"], other]
+    view = employer_view(credential, verified=False)
+    assert "Applied Machine Learning" in (view.title or "") and "Something Else" in (view.title or "")
+    assert view.learner is not None and "Ada Lovelace" in view.learner and "Bo" in view.learner
+    assert "140 hours" in (view.credit or "") and "3 hours" in (view.credit or "")
+    text = view.to_text()
+    assert "Notional workload:\n    - " in text
+    from microcred.credential.elm_export import elm_credential
+    from microcred.errors import InputError
+
+    with pytest.raises(InputError) as info:
+        elm_credential(credential)
+    assert "several values" in info.value.message

@@ -185,6 +185,18 @@ def elm_credential(credential: dict[str, Any], *, image: bytes | None = None) ->
     """The ELM v3 (EDC) JSON-LD form of an OB 3.0 micro-credential; ``image`` is the display image (SVG,
     default: microcred's badge). Raises :class:`~microcred.errors.InputError` naming what ELM needs."""
     e = credential_elements(credential)
+    for name, value in e.items():
+        if isinstance(value, list) and name not in (
+            "learning_outcomes",
+            "prerequisites",
+            "evidence",
+            "level",
+        ):
+            raise InputError(
+                f"the credential states several values for {name} (several subjects or results); an ELM "
+                "credential describes one achievement",
+                path=name,
+            )
     issuer = credential.get("issuer")
     if not isinstance(issuer, dict):
         raise InputError("ELM needs the issuer as an object with its name and country", path="issuer")

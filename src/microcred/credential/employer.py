@@ -257,7 +257,18 @@ def _workload(w: dict[str, Any]) -> str:
     return ", ".join(bits)
 
 
+#: Elements that are lists by nature; any other element given as a list states several values.
+_LIST_ELEMENTS = ("learning_outcomes", "prerequisites", "evidence", "level")
+
+
+def _each(value: Any) -> list[Any]:
+    """The values of an element the credential may state several times (several subjects, results)."""
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
 def _detail_text(name: str, value: Any) -> str:
+    if isinstance(value, list) and name not in _LIST_ELEMENTS:
+        return "".join(f"\n    - {_detail_text(name, one)}" for one in value)
     if name == "learning_outcomes":
         return "".join(f"\n    - {o if isinstance(o, str) else o['statement']}" for o in value)
     if name == "workload":
@@ -308,7 +319,10 @@ def _detail_text(name: str, value: Any) -> str:
     return str(value)
 
 
-def _learner(value: dict[str, Any] | None) -> str | None:
+def _learner(value: Any) -> str | None:
+    if isinstance(value, list):  # several subjects
+        names = [n for n in (_learner(v) for v in value) if n]
+        return "several learners: " + "; ".join(names) if names else None
     if not value:
         return None
     if value.get("name"):
@@ -334,21 +348,21 @@ def employer_view(
         Link(o, None) if isinstance(o, str) else Link(o["statement"], o.get("url"))
         for o in e.get("learning_outcomes") or []
     )
-    credit_bits = []
-    if e.get("workload"):
-        credit_bits.append(_workload(e["workload"]))
-    credit = e.get("credit") or {}
-    if credit.get("credit_bearing") is False:
+    credit_bits = [_workload(w) for w in _each(e.get("workload"))]
+    credits = _each(e.get("credit"))
+    if any(c.get("credit_bearing") is False for c in credits):
         credit_bits.append("carries no academic credit")
-    if "credits_earned" in credit:  # partial credit, e.g. after recognition of prior learning
-        credit_bits.append(f"this learner earned {_number(credit['credits_earned'])} of them")
+    for c in credits:
+        if "credits_earned" in c:  # partial credit, e.g. after recognition of prior learning
+            credit_bits.append(f"this learner earned {_number(c['credits_earned'])} of them")
     counts = tuple(
         Link(
             q.get("name", q.get("id", "a qualification"))
             + (f" ({_number(q['credits'])} {q.get('credit_system', 'credits')})" if "credits" in q else ""),
             q.get("url") or q.get("id"),
         )
-        for q in credit.get("counts_toward", [])
+        for c in credits
+        for q in c.get("counts_toward", [])
     )
     details = []
     for name, label in _MANDATORY:
@@ -367,7 +381,7 @@ def employer_view(
         issuer_domain=domain,
         issuer_identity=_identity(verified, key_binding, domain),
         learner=_learner(e.get("learner")),
-        title=e.get("title"),
+        title="; ".join(_each(e.get("title"))) or None,
         achievement_type=_words(achievement.get("achievementType")),
         awarding_body=(e.get("awarding_body") or {}).get("name"),
         level=_levels(e["level"]) if e.get("level") else None,
