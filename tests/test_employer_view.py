@@ -4,6 +4,7 @@ understands; then description, criteria and the Annex I details. The summary blo
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -206,3 +207,44 @@ def test_several_subjects_are_all_shown_never_the_first():
     with pytest.raises(InputError) as info:
         elm_credential(credential)
     assert "several values" in info.value.message
+
+
+_GARBAGE = [None, True, 0, -1, 2.5, "", "x", "²", [], {}, [1, "a"], {"id": 3}, "did:web:%zz", "\u202e"]
+
+
+def _mutated(doc: dict, rng: random.Random) -> dict:
+    """``doc`` with one value somewhere (any depth) replaced by garbage, or one key removed."""
+    doc = json.loads(json.dumps(doc))
+    node, parents = doc, []
+    while isinstance(node, dict | list) and node and rng.random() < 0.8:
+        key = rng.choice(list(node)) if isinstance(node, dict) else rng.randrange(len(node))
+        parents.append((node, key))
+        node = node[key]
+    if not parents:
+        return doc
+    parent, key = parents[-1]
+    if isinstance(parent, dict) and rng.random() < 0.3:
+        del parent[key]
+    else:
+        parent[key] = rng.choice(_GARBAGE)
+    return doc
+
+
+@pytest.mark.parametrize("name", ["university-data-science.toml", "rpl-partial-credit.toml"])
+def test_mutated_credentials_never_crash_the_view_or_the_export(name):
+    from microcred.credential.elm_export import elm_credential
+    from microcred.errors import MicrocredError
+
+    credential = build_credential(load_definition(ROOT / "examples" / name), _learner(), now=ISSUED)
+    rng = random.Random(2026)
+    exported = 0
+    for _ in range(400):
+        doc = _mutated(credential, rng)
+        view = employer_view(doc, verified=True, key_binding="did:web", key_controller="did:web:u.example")
+        assert view.summary_text().startswith("VERIFIED") and isinstance(view.to_dict(), dict)
+        try:
+            elm_credential(doc)
+            exported += 1
+        except MicrocredError:
+            pass
+    assert exported > 100  # most mutations leave something exportable: the loop exercised the export

@@ -45,6 +45,11 @@ LANGUAGE_AUTHORITY: dict[str, str] = {
 }  # fmt: skip
 
 
+def _s(value: Any) -> str | None:
+    """A non-empty string from the credential, else None (what a hostile credential holds is not trusted)."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def _concept(iri: str, scheme: str, label: str | None = None, lang: str = "en") -> dict[str, Any]:
     node: dict[str, Any] = {
         "id": iri,
@@ -75,15 +80,17 @@ def _language(tag: str | None) -> tuple[str, dict[str, Any]]:
 
 
 def _organisation(profile: dict[str, Any], country: str | None, lang: str, where: str) -> dict[str, Any]:
-    org_id = profile.get("id")
-    if not isinstance(org_id, str):
+    org_id = _s(profile.get("id"))
+    if org_id is None:
         raise InputError(f"the {where} has no id", path=where)
     spatial = _country(country, where)
-    others = [o for o in profile.get("otherIdentifier", []) if isinstance(o, dict) and o.get("identifier")]
+    listed = profile.get("otherIdentifier")
+    listed = listed if isinstance(listed, list) else [listed]
+    others = [o for o in listed if isinstance(o, dict) and _s(o.get("identifier"))]
     node: dict[str, Any] = {
         "id": org_id,
         "type": "Organisation",
-        "legalName": {lang: str(profile.get("name") or org_id)},
+        "legalName": {lang: _s(profile.get("name")) or org_id},
         "location": {
             "id": f"{org_id}#location",
             "type": "Location",
@@ -97,7 +104,7 @@ def _organisation(profile: dict[str, Any], country: str | None, lang: str, where
             "notation": str(others[0]["identifier"]),
             "spatial": spatial,
         }
-    if isinstance(profile.get("url"), str):
+    if _s(profile.get("url")):
         node["homepage"] = {"id": f"{org_id}#homepage", "type": "WebResource", "contentURL": profile["url"]}
     return node
 
@@ -125,13 +132,13 @@ def _levels(spec: dict[str, Any], level: Any) -> None:
 
 
 def _specification(e: dict[str, Any], achievement: dict[str, Any], lang: str) -> dict[str, Any]:
-    aid = str(achievement.get("id") or "urn:epass:learningAchievementSpec:1")
+    aid = _s(achievement.get("id")) or "urn:epass:learningAchievementSpec:1"
     spec: dict[str, Any] = {
         "id": aid,
         "type": "LearningAchievementSpecification",
         "title": {lang: e.get("title") or "Untitled"},
     }
-    if isinstance(achievement.get("description"), str):
+    if _s(achievement.get("description")):
         spec["description"] = {lang: achievement["description"]}
     outcomes = []
     for i, o in enumerate(e.get("learning_outcomes") or [], 1):
@@ -205,7 +212,7 @@ def elm_credential(credential: dict[str, Any], *, image: bytes | None = None) ->
     achievement = subject.get("achievement") if isinstance(subject, dict) else None
     if not isinstance(subject, dict) or not isinstance(achievement, dict):
         raise InputError("the credential has no achievement to export", path="credentialSubject.achievement")
-    lang, language = _language(achievement.get("inLanguage"))
+    lang, language = _language(_s(achievement.get("inLanguage")))
     org = _organisation(issuer, e.get("country"), lang, "issuer")
     if "elm:eidasLegalIdentifier" not in org:
         raise InputError(
@@ -217,9 +224,9 @@ def elm_credential(credential: dict[str, Any], *, image: bytes | None = None) ->
     creator = achievement.get("creator")
     if isinstance(creator, dict):
         address = creator.get("address")
-        country = address.get("addressCountryCode") if isinstance(address, dict) else None
+        country = _s(address.get("addressCountryCode")) if isinstance(address, dict) else None
         body = _organisation(creator, country or e.get("country"), lang, "achievement.creator")
-    cid = str(credential.get("id") or "urn:epass:credential:1")
+    cid = _s(credential.get("id")) or "urn:epass:credential:1"
     awarding = {"id": f"{cid}#awarding", "type": "AwardingProcess", "awardingBody": body}
     claim: dict[str, Any] = {
         "id": f"{cid}#achievement",
@@ -249,7 +256,7 @@ def elm_credential(credential: dict[str, Any], *, image: bytes | None = None) ->
     if learner.get("name"):
         person["fullName"] = {lang: learner["name"]}
     title = e.get("title") or "Micro-credential"
-    svg = image or default_badge_svg(title, issuer_name=str(issuer.get("name") or "")).encode("utf-8")
+    svg = image or default_badge_svg(title, issuer_name=_s(issuer.get("name")) or "").encode("utf-8")
     display = {
         "id": f"{cid}#display",
         "type": "DisplayParameter",
@@ -276,7 +283,9 @@ def elm_credential(credential: dict[str, Any], *, image: bytes | None = None) ->
             },
         },
     }
-    issued = e.get("issued") or credential.get("validFrom")
+    issued = e.get("issued")
+    if issued is None:
+        raise InputError("ELM needs the date of issue; the credential states none", path="validFrom")
     out: dict[str, Any] = {
         "@context": list(ELM_CONTEXT),
         "id": cid,
@@ -287,7 +296,7 @@ def elm_credential(credential: dict[str, Any], *, image: bytes | None = None) ->
         "credentialSchema": {"id": EDC_SHAPES, "type": "ShaclValidator2017"},
         "displayParameter": display,
         "issuer": org,
-        "issued": credential.get("awardedDate") or issued,
+        "issued": _s(credential.get("awardedDate")) or issued,
         "validFrom": issued,
         "credentialSubject": person,
     }

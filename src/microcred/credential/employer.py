@@ -382,7 +382,7 @@ def employer_view(
         issuer_identity=_identity(verified, key_binding, domain),
         learner=_learner(e.get("learner")),
         title="; ".join(_each(e.get("title"))) or None,
-        achievement_type=_words(achievement.get("achievementType")),
+        achievement_type=_words(_text(achievement.get("achievementType"))),
         awarding_body=(e.get("awarding_body") or {}).get("name"),
         level=_levels(e["level"]) if e.get("level") else None,
         skills=skills,
@@ -393,7 +393,7 @@ def employer_view(
         description=achievement.get("description")
         if isinstance(achievement.get("description"), str)
         else None,
-        criteria=criteria.get("narrative") if isinstance(criteria, dict) else None,
+        criteria=_text(criteria.get("narrative")) if isinstance(criteria, dict) else None,
         details=tuple(details),
     )
 
