@@ -21,6 +21,8 @@ from .cohort.rows import CohortRow, CohortRowError, read_cohort, scan_cohort
 from .cohort.run import issue_many
 from .cohort.summary import CohortInterrupted, CohortSummary
 from .credential.builder import build_credential
+from .credential.elm_export import elm_credential
+from .credential.employer import EmployerView, employer_view
 from .credential.inspection import credential_elements, elements_text
 from .credential.schema import SchemaIssue, schema_errors, validate_credential
 from .errors import (
@@ -47,6 +49,7 @@ from .keys.dids import did_web_document, jwks, resolve_verification_method
 from .keys.files import load_key, save_key
 from .keys.material import IssuerKey, ResolvedKey, generate_key
 from .ledger.protocol import Ledger
+from .model.award import Assessor, AwardDetails
 from .model.definition import Definition, definition_from_mapping, load_definition
 from .model.elements import (
     Achievement,
@@ -65,6 +68,8 @@ from .model.elements import (
     Workload,
 )
 from .model.learner import Evidence, Recipient, Result
+from .model.profiles import Finding, ProfileError
+from .model.profiles import check as check_definition
 from .status.publishing import PublishedList, signed_status_lists
 from .verifying.report import Check, VerificationReport
 from .verifying.verify import verify, verify_many
@@ -78,6 +83,8 @@ __all__ = [
     "EXTENSION_SCHEMA_URL",
     "Achievement",
     "Assessment",
+    "Assessor",
+    "AwardDetails",
     "BakingError",
     "CanonicalizationError",
     "Check",
@@ -90,9 +97,11 @@ __all__ = [
     "DefinitionError",
     "DidError",
     "DocumentLoader",
+    "EmployerView",
     "Evidence",
     "FetchError",
     "Fetcher",
+    "Finding",
     "GradeScale",
     "InputError",
     "IssuedCredential",
@@ -108,6 +117,7 @@ __all__ = [
     "MicrocredError",
     "NetworkPolicy",
     "Participation",
+    "ProfileError",
     "ProofError",
     "PublishedList",
     "Qualification",
@@ -128,11 +138,14 @@ __all__ = [
     "bake",
     "build_credential",
     "canonicalize",
+    "check_definition",
     "credential_elements",
     "default_badge_svg",
     "definition_from_mapping",
     "did_web_document",
     "elements_text",
+    "elm_credential",
+    "employer_view",
     "generate_key",
     "issue",
     "issue_many",
