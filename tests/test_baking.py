@@ -396,9 +396,10 @@ def test_svg_with_two_credential_elements_is_rejected():
     [
         pytest.param(
             b'<?xml version="1.0"?><!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
-            b'"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd"><svg xmlns="http://www.w3.org/2000/svg"/>',
-            "DOCTYPE",
-            id="doctype",
+            b'"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">'
+            b'<svg xmlns="http://www.w3.org/2000/svg"><text>&nbsp;</text></svg>',
+            "undefined entity",
+            id="doctype-with-undefined-entity",
         ),
         pytest.param(
             b'<!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
@@ -773,3 +774,19 @@ def test_unrelated_malformed_text_chunk_does_not_block_unbaking(png_image):
     assert unbake(image).jwt == JWT
     rebaked = bake(image, CREDENTIALS["simple"])
     assert chunk(b"tEXt", b"x" * 100) in rebaked and unbake(rebaked).credential == CREDENTIALS["simple"]
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        b'<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">',
+        b"<!DOCTYPE svg>",
+    ],
+    ids=["illustrator-public", "bare"],
+)
+def test_svg_with_a_plain_doctype_bakes_and_unbakes(doctype):
+    """Illustrator and Inkscape write a plain DOCTYPE: accepted (the DTD is never loaded)."""
+    head, _, rest = SVG.partition(b"\n")
+    image = head + b"\n" + doctype + b"\n" + rest
+    baked = bake(image, JWT)
+    assert unbake(baked).jwt == JWT and doctype in baked

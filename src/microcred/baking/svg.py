@@ -58,7 +58,8 @@ class _SvgScan:
 
 
 def _svg_scan(data: bytes) -> _SvgScan:
-    """Parse an SVG safely with expat (no DOCTYPE, no entities); find the root and the badge elements."""
+    """Parse an SVG safely with expat (a plain DOCTYPE only, never a DTD; no entities); find the root and
+    the badge elements."""
     m = XML_ENCODING.match(data.removeprefix(b"\xef\xbb\xbf"))
     if m and m.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
         raise BakingError(
@@ -74,8 +75,14 @@ def _svg_scan(data: bytes) -> _SvgScan:
     class _Refused(Exception):
         pass
 
-    def refuse_doctype(*_: object) -> None:
-        raise _Refused("the SVG has a <!DOCTYPE> (DTDs and entities are refused for safety)")
+    def doctype(_name: str, _system: str | None, _public: str | None, internal_subset: int) -> None:
+        # A plain <!DOCTYPE svg PUBLIC …> (as Illustrator and Inkscape write) is harmless: expat never
+        # loads the external DTD. An internal subset (where entities are declared) is refused.
+        if internal_subset:
+            raise _Refused("the SVG has a <!DOCTYPE> with an internal subset (DTDs and entities are refused)")
+
+    def refuse_skipped(name: str, _is_parameter: int) -> None:
+        raise _Refused(f"the SVG uses the undefined entity &{name}; (entities are refused for safety)")
 
     def refuse_entity(*_: object) -> None:
         raise _Refused("the SVG declares an <!ENTITY> (refused for safety)")
@@ -130,7 +137,9 @@ def _svg_scan(data: bytes) -> _SvgScan:
         if open_badges and open_badges[-1].text is not None:
             open_badges[-1].text.append(text)
 
-    parser.StartDoctypeDeclHandler = refuse_doctype
+    parser.StartDoctypeDeclHandler = doctype
+    parser.SkippedEntityHandler = refuse_skipped
+    parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.EntityDeclHandler = refuse_entity
     parser.UnparsedEntityDeclHandler = refuse_entity
     parser.ExternalEntityRefHandler = refuse_external

@@ -1,5 +1,5 @@
 """Checking a credential's status: W3C Bitstring Status List and StatusList2021 (fetched, their own
-proof verified, their issuer and validity window compared) and the 1EdTech Revocation List.
+proof verified for their own issuer, their validity window compared) and the 1EdTech Revocation List.
 
 :func:`check_status` reads every ``credentialStatus`` entry of a credential and returns one
 :class:`StatusOutcome`: ``no_status``, ``valid``, ``revoked``, ``suspended`` or ``could_not_check``
@@ -89,6 +89,8 @@ class EntryOutcome:
     list_url: str | None = None
     index: int | None = None
     reason: str = ""
+    list_issuer: str | None = None
+    credential_issuer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -201,8 +203,8 @@ def _list_bits(
     subject_type = "StatusList2021" if legacy else "BitstringStatusList"
     if list_type not in _types(document.get("type")):
         raise _CannotCheck(f"{url} is not a {list_type}")
-    if document.get("id") not in (None, url):
-        raise _CannotCheck(f"{url} holds a list credential with another id ({document.get('id')!r})")
+    # The list's id MAY differ from the URL it was fetched from (Bitstring Status List §2.1: the
+    # algorithm never compares them): a fetched list is judged by its proof and issuer, not its id.
     # its own proof, and its issuer is the credential's issuer
     verdict = cache.get(("verified", url))
     if verdict is None:  # each list's proof is checked once per call
@@ -216,15 +218,15 @@ def _list_bits(
     if verdict[0] == "failed":
         raise _CannotCheck(verdict[1])
     signer = verdict[1]
-    expected = issuer_id(credential)
     list_issuer = issuer_id(document)
-    if expected is None:
-        raise _CannotCheck("the credential has no issuer id to compare with the status list's issuer")
-    if list_issuer != expected or signer != expected:
+    if list_issuer is None or signer != list_issuer:
+        # the list must be authentic: signed by a key its own issuer controls
         raise _CannotCheck(
-            f"the status list {url} is issued by {list_issuer!r} (signed for {signer!r}), "
-            f"not by the credential's issuer {expected!r}"
+            f"the status list {url} is issued by {list_issuer!r} but signed for {signer!r}"
         )
+    # A list issued by another party than the credential's issuer (a status service) is allowed: the
+    # spec has no such rule; the difference is reported in the entry's details (``list_issuer``).
+    cache[("issuer", url)] = list_issuer
     # its validity window
     try:
         start = document.get("validFrom", document.get("issuanceDate"))
@@ -247,7 +249,11 @@ def _list_bits(
     except StatusListError as exc:
         raise _CannotCheck(f"the status list {url} cannot be decoded: {exc.message}") from exc
     if not legacy and len(bits) * 8 < MIN_LIST_BITS:
-        raise _CannotCheck(f"the status list {url} has {len(bits) * 8} entries, fewer than {MIN_LIST_BITS}")
+        raise _CannotCheck(
+            f"the status list {url} has {len(bits) * 8} entries, fewer than {MIN_LIST_BITS}: "
+            "the Bitstring Status List spec says a list MUST hold at least 131,072 entries (16 KB), "
+            "so that one index does not single out its holder"
+        )
     if index >= len(bits) * 8:
         raise _CannotCheck(f"statusListIndex {index} is outside the list {url} of {len(bits) * 8} entries")
     return url, purpose, index, bits
@@ -268,6 +274,7 @@ def _check_bitstring(
             None,
             exc.reason,
         )
+    list_issuer, cred_issuer = kwargs["cache"].get(("issuer", url)), issuer_id(credential)
     set_ = get_bit(bits, index)
     if purpose == "revocation":
         status: Status = "revoked" if set_ else "valid"
@@ -280,7 +287,9 @@ def _check_bitstring(
             kind, "could_not_check", purpose, url, index, f"status purpose {purpose!r} is not supported"
         )
     reason = f"bit {index} of {url} is {int(set_)}"
-    return EntryOutcome(kind, status, purpose, url, index, reason)
+    if list_issuer != cred_issuer:
+        reason += f" (the list is issued by {list_issuer}, not by the credential's issuer {cred_issuer})"
+    return EntryOutcome(kind, status, purpose, url, index, reason, list_issuer, cred_issuer)
 
 
 def _str(value: Any) -> str | None:
@@ -375,9 +384,9 @@ def check_status(
     """The status of ``credential`` from its ``credentialStatus`` entries.
 
     Bitstring Status List and StatusList2021 lists are fetched through ``fetch`` (once per URL),
-    their own proof checked through ``verify_list``, their issuer compared with the credential's
-    issuer and their validity window with ``now``; then the bit is read. 1EdTech Revocation Lists are
-    fetched and searched for the credential's id. At most
+    their own proof checked through ``verify_list`` (signed for the list's own issuer, which may differ
+    from the credential's: reported in the entry), their validity window compared with ``now``; then
+    the bit is read. 1EdTech Revocation Lists are fetched and searched for the credential's id. At most
     :data:`~microcred.limits.MAX_STATUS_LISTS_PER_CREDENTIAL` distinct lists are fetched; an entry
     pointing at one more is ``could_not_check``. Never raises for a list it cannot read: that entry
     is ``could_not_check`` with the reason.
