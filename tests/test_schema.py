@@ -67,7 +67,7 @@ def test_every_error_is_listed_first_path_reported(credential):
     credential["credentialSubject"]["achievement"]["workloadHours"] = -1
     issues = schema_errors(credential)
     assert {(i.path, i.schema) for i in issues} == {
-        ("credentialSubject.achievement", "1edtech-achievementcredential"),
+        ("credentialSubject.achievement.name", "1edtech-achievementcredential"),
         ("credentialSubject.achievement.assessmentType", "microcred-v1"),
         ("credentialSubject.achievement.workloadHours", "microcred-v1"),
     }
@@ -82,7 +82,7 @@ def test_our_schema_checks_credit_rules(credential):
     achievement = credential["credentialSubject"]["achievement"]
     no_target = copy.deepcopy(credential)
     del no_target["credentialSubject"]["achievement"]["countsToward"]
-    assert [i.path for i in schema_errors(no_target)] == ["credentialSubject.achievement"]
+    assert [i.path for i in schema_errors(no_target)] == ["credentialSubject.achievement.countsToward"]
     achievement["creditBearing"] = False
     assert [i.path for i in schema_errors(credential)] == ["credentialSubject.achievement.countsToward"]
 
@@ -185,5 +185,18 @@ def test_one_status_entry_or_an_array_of_them(credential):
     assert schema_errors({**credential, "credentialStatus": both}) == []
     assert [i.path for i in schema_errors({**credential, "credentialStatus": []})] == ["credentialStatus"]
     assert [i.path for i in schema_errors({**credential, "credentialStatus": [{"id": 1}]})] == [
-        "credentialStatus"
+        "credentialStatus[0].id"
     ]
+
+
+def test_each_message_is_one_line_naming_path_value_and_what_was_allowed(credential):
+    """Issue 12, item 6: path, value, allowed — never a truncated object."""
+    credential["issuer"]["type"] = "Profile"
+    credential["credentialSubject"]["achievement"]["achievementType"] = "Program"
+    del credential["validFrom"]
+    issues = {i.path: i.message for i in schema_errors(credential)}
+    assert issues["issuer.type"] == 'value "Profile" not allowed; allowed: type array'
+    assert issues["validFrom"] == "missing (a required property)"
+    program = issues["credentialSubject.achievement.achievementType"]
+    assert program.startswith('value "Program" not allowed; allowed: one of "Achievement",')
+    assert all("\n" not in m and len(m) < 300 for m in issues.values())

@@ -8,6 +8,7 @@ shared one ``$id``, so a registry keyed by ``$id`` alone could pick the wrong on
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -164,13 +165,65 @@ def _path(parts: Any) -> str:
     return out or "(credential)"
 
 
+def _short(value: Any, limit: int = 60) -> str:
+    """A value on one short line: JSON, cut in the middle of nothing but long strings and containers."""
+    if isinstance(value, dict):
+        keys = list(value)
+        text = "{" + ", ".join(json.dumps(k) + ": …" for k in keys[:4]) + (", …}" if len(keys) > 4 else "}")
+    elif isinstance(value, list):
+        text = f"an array of {len(value)}" if value else "[]"
+    else:
+        text = json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _words(values: list[Any], most: int = 8) -> str:
+    shown = ", ".join(_short(v, 40) for v in values[:most])
+    return shown + (f", … ({len(values)} in all)" if len(values) > most else "")
+
+
+def _allowed(error: ValidationError) -> str:
+    """What the schema allowed at the failing place, in words."""
+    kind, rule = error.validator, error.validator_value
+    if kind == "type":
+        return "type " + (" or ".join(rule) if isinstance(rule, list) else str(rule))
+    if kind == "enum" and isinstance(rule, list):
+        return "one of " + _words(rule)
+    if kind == "const":
+        return "exactly " + _short(rule)
+    if kind == "additionalProperties":
+        return "no properties beyond those the schema defines"
+    if kind == "contains" and isinstance(rule, dict):
+        inner = rule.get("const", rule.get("enum", rule))
+        return "an item " + (_words(inner) if isinstance(inner, list) else _short(inner))
+    return f"{kind} {_short(rule)}"
+
+
+def _deepest(error: ValidationError) -> ValidationError:
+    """Of a oneOf/anyOf's branches, the error that got furthest into the value (then jsonschema's pick)."""
+    while error.context:
+        candidates = list(error.context)
+        depth = max(len(e.absolute_path) for e in candidates)
+        deeper = best_match(e for e in candidates if len(e.absolute_path) == depth)
+        if deeper is None or deeper is error:
+            break
+        error = deeper
+    return error
+
+
 def _issue(error: ValidationError, schema: str) -> SchemaIssue:
-    if error.context:  # oneOf/anyOf: the branch that came closest says more than "is not valid under any"
-        deeper = best_match(error.context)
-        if deeper is not None:
-            error = deeper
-    message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
-    return SchemaIssue(_path(error.absolute_path), message, schema)
+    """One line: the failing path, the value found there and what the schema allowed."""
+    error = _deepest(error)
+    path = _path(error.absolute_path)
+    missing = re.match(r"^'(.+)' is a required property$", error.message)
+    if error.validator == "required" and missing:
+        name = missing.group(1)
+        path = f"{path}.{name}" if error.absolute_path else name
+        message = "missing (a required property)"
+    else:
+        message = f"value {_short(error.instance)} not allowed; allowed: {_allowed(error)}"
+    return SchemaIssue(path, " ".join(message.split()), schema)
 
 
 def _types(credential: dict[str, Any]) -> list[Any]:

@@ -328,15 +328,82 @@ def _resolve_https(vm_id: str, fetch: Fetch) -> ResolvedKey:
     controller = doc.get("controller", base)
     if not isinstance(controller, str):
         raise DidError(f"{vm_id}: 'controller' must be a string")
-    if controller != base:
+    if controller != base and not key_url_under(vm_id, controller):
         # a key document only says who it belongs to; the controller's own document must list it
-        # (even on the same host: one site may hold documents for many controllers)
+        # (even on the same host: one site may hold documents for many controllers). A key URL under
+        # the controller's own path is the controller's: only it publishes there.
         confirmed = _resolve_https_listing(controller, vm_id, fetch)
         if not confirmed:
             raise DidError(
                 f"{vm_id} names controller {controller}, which does not list it", code="did.controller"
             )
     return ResolvedKey(vm_id, controller, public, algorithm, "published")
+
+
+def key_url_under(key_url: str, issuer: str) -> bool:
+    """Whether the HTTPS ``key_url`` lies under the HTTPS ``issuer`` URL's own path.
+
+    Same origin alone is not enough: one host often serves many issuers (``github.io``, a university
+    hosting its faculties), so ``https://uni.example/issuers/ce/keys/1`` is ``…/issuers/ce``'s key but
+    not ``…/issuers/law``'s. The issuer's path is a whole segment prefix; no query, no ``..``.
+    """
+    if not (key_url.startswith("https://") and issuer.startswith("https://")):
+        return False
+    base = key_url.partition("#")[0]
+    root = issuer.partition("#")[0].rstrip("/")
+    if "?" in base or "?" in root or "/../" in base + "/" or "/./" in base + "/" or "%2" in base.lower():
+        return False
+    return base.startswith(root + "/") and root.count("/") >= 3
+
+
+def bind_embedded_key(
+    public: PublicKey,
+    issuer: str | None,
+    *,
+    fetch: Fetch,
+    trusted_keys: Mapping[str, IssuerKey] | None = None,
+    key_id: str | None = None,
+) -> ResolvedKey:
+    """A key a token carries itself (a JWS ``jwk`` header), bound to ``issuer`` when it can be.
+
+    Bound when the caller trusts that very key (``trusted``), when the issuer is the key's own did:key
+    (``did:key``), or when the issuer's did:web document, profile or JWKS lists it (``did:web`` /
+    ``published``); otherwise ``self-named``: the signature can be checked, the issuer is not confirmed.
+    """
+    algorithm = public_key_algorithm(public)
+    name = key_id or did_key_of(public)
+    for trusted in (trusted_keys or {}).values():
+        if same_key(trusted.public_key, public):
+            return ResolvedKey(name, trusted.controller, public, algorithm, "trusted")
+    if not issuer:
+        return ResolvedKey(name, "", public, algorithm, "self-named")
+    if issuer.startswith("did:key:"):
+        if did_key_of(public) == issuer.partition("#")[0]:
+            did = issuer.partition("#")[0]
+            return ResolvedKey(did + "#" + did[len("did:key:") :], did, public, algorithm, "did:key")
+        return ResolvedKey(name, issuer, public, algorithm, "self-named")
+    url = did_web_url(issuer) if issuer.startswith("did:web:") else issuer
+    if url.startswith("https://"):
+        try:
+            doc = _json(fetch(url), url)
+        except (FetchError, DidError):
+            doc = None
+        if isinstance(doc, Mapping) and (doc.get("id") == issuer or "keys" in doc):
+            binding: Binding = "did:web" if issuer.startswith("did:web:") else "published"
+            listed = [*_entries(doc, "verificationMethod"), *_entries(doc, "assertionMethod")]
+            listed += [k for k in _entries(doc, "keys") if isinstance(k, Mapping)]
+            for entry in listed:
+                if not isinstance(entry, Mapping):
+                    continue
+                try:
+                    candidate, _ = _key_of_vm(entry, url)
+                except DidError:
+                    continue
+                if same_key(candidate, public):
+                    vm = entry.get("id") or entry.get("kid")
+                    vm_id = _absolute(vm, issuer) if isinstance(vm, str) else name
+                    return ResolvedKey(vm_id, issuer, public, algorithm, binding)
+    return ResolvedKey(name, issuer, public, algorithm, "self-named")
 
 
 def _resolve_https_listing(controller: str, vm_id: str, fetch: Fetch) -> bool:

@@ -22,13 +22,14 @@ from .._fields import issuer_id as _issuer_id
 from .._fields import json_copy, subject_id
 from ..errors import DidError, FetchError, InputError, JwtError, KeyFormatError
 from ..keys.algorithms import SIGNING_DEFAULTS, jws_algorithm
+from ..keys.material import key_from_jwk, same_key
 from ..keys.multibase import b64url_decode, b64url_encode
 from .signatures import sign_bytes, verify_bytes
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from ..keys.material import IssuerKey, ResolvedKey
+    from ..keys.material import IssuerKey, PublicKey, ResolvedKey
 
 #: Registered JWT claims taken off the payload to get the bare credential back.
 JWT_CLAIMS: Final = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
@@ -255,10 +256,40 @@ def check_algorithms(algorithms: Collection[str] | None) -> frozenset[str] | Non
     return frozenset(algorithms)
 
 
+#: Binds a key a token carries in its ``jwk`` header to an issuer: (public key, issuer id, kid) → key.
+BindKey = Callable[["PublicKey", "str | None", "str | None"], "ResolvedKey"]
+
+
+def _embedded_key(
+    header: Mapping[str, Any], issuer: str | None, kid: str | None, bind_key: BindKey | None
+) -> ResolvedKey | str:
+    """The key of a ``jwk`` header bound through ``bind_key``, or why it cannot be used."""
+    jwk = header.get("jwk")
+    if not isinstance(jwk, Mapping):
+        return "the JWT header's jwk is not a JSON object"
+    if "d" in jwk:
+        return "the JWT header's jwk contains a private part 'd'"
+    try:
+        public, _, _ = key_from_jwk(jwk)
+    except (KeyFormatError, ValueError) as exc:
+        return f"the JWT header's jwk is not a public key this verifier reads ({exc})"
+    if bind_key is None:
+        return "the JWT carries its key in a jwk header, and no way to bind it to the issuer was given"
+    return bind_key(public, issuer, kid)
+
+
 def verify_jwt(
-    token: str, *, resolve: Callable[[str], ResolvedKey], algorithms: Collection[str] | None = None
+    token: str,
+    *,
+    resolve: Callable[[str], ResolvedKey],
+    algorithms: Collection[str] | None = None,
+    bind_key: BindKey | None = None,
 ) -> JwtResult:
     """Verify a VC-JWT: the key from ``kid`` (or a DID/URL ``iss``) decides the algorithm, never the header.
+
+    A key carried in a ``jwk`` header is used when ``kid`` names none that resolves (or names the same
+    key), bound to the issuer by ``bind_key`` (did:key, listed by the issuer, or trusted; else
+    ``self-named``, which the issuer check refuses).
 
     ``algorithms`` (default: all of :data:`JWT_ALGORITHMS`) is the allow-list: a token whose key signs
     with any other algorithm is refused. Never raises for a forged or mismatched token
@@ -285,12 +316,31 @@ def verify_jwt(
         iss = payload.get("iss")
         if isinstance(iss, str) and (iss.startswith("did:key:") or "#" in iss):
             kid = iss
-    if not isinstance(kid, str) or not kid:
+    key: ResolvedKey | None = None
+    if "jwk" in header:
+        embedded = _embedded_key(
+            header, _issuer_id(credential), kid if isinstance(kid, str) else None, bind_key
+        )
+        if isinstance(embedded, str):
+            return no(embedded)
+        if isinstance(kid, str) and kid and embedded.binding == "self-named":
+            try:
+                resolved = resolve(kid)
+            except (DidError, FetchError, KeyFormatError):
+                resolved = None
+            if resolved is not None:
+                if not same_key(resolved.public_key, embedded.public_key):
+                    return no(f"the JWT header's jwk is not the key {kid} names")
+                embedded = resolved
+        key = embedded
+    elif not isinstance(kid, str) or not kid:
         return no("the JWT header has no kid naming the signing key")
-    try:
-        key = resolve(kid)
-    except (DidError, FetchError, KeyFormatError) as exc:
-        return no(f"the signing key {kid} cannot be resolved: {exc}")
+    else:
+        try:
+            key = resolve(kid)
+        except (DidError, FetchError, KeyFormatError) as exc:
+            return no(f"the signing key {kid} cannot be resolved: {exc}")
+    kid = key.key_id
     expected = jws_algorithm(key.algorithm)
     if alg != expected:
         return no(f"JWT alg {alg} does not match the {key.algorithm} key {kid} (which signs {expected})", key)

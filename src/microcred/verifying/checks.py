@@ -13,6 +13,7 @@ from ..credential.schema import schema_errors
 from ..errors import CanonicalizationError, JsonLdError, MicrocredError, SchemaValidationError
 from ..jsonld.canonical import check_safe_mode
 from ..jsonld.protection import check_unprotected_terms
+from ..keys.dids import key_url_under
 from ..status.checking import check_status, list_verifier
 from ..suites.data_integrity import Resolve, verify_proof
 from ..suites.jwt import numeric_date
@@ -120,6 +121,14 @@ def check_issuer_key(key: ResolvedKey | None, issuer: str | None) -> Check:
     details = {"verification_method": key.key_id, "controller": key.controller, "binding": key.binding}
     if issuer is None:
         return Check("issuer_key", "failed", "the credential names no issuer id", details)
+    if key.controller != issuer and key.binding == "published" and key_url_under(key.key_id, issuer):
+        return Check(
+            "issuer_key",
+            "passed",
+            "key published under the issuer's own URL path (the same host alone would not do: "
+            "one host may serve many issuers)",
+            {**details, "binding": "under-issuer-path"},
+        )
     if key.controller != issuer:
         return Check(
             "issuer_key",

@@ -21,7 +21,7 @@ from ..errors import CanonicalizationError, InputError, MicrocredError
 from ..fetch import Fetch, FetchBudget, Fetcher
 from ..jsonld.limits import check_limits
 from ..jsonld.loader import DocumentLoader, default_loader
-from ..keys.dids import resolve_verification_method
+from ..keys.dids import bind_embedded_key, resolve_verification_method
 from ..suites.data_integrity import check_cryptosuites
 from ..suites.jwt import JwtResult, check_algorithms, verify_jwt
 from .checks import (
@@ -41,7 +41,7 @@ from .report import Check, VerificationReport
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from ..keys.material import IssuerKey, ResolvedKey
+    from ..keys.material import IssuerKey, PublicKey, ResolvedKey
 
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,11 @@ class _Options:
 
     def resolve(self, vm_id: str) -> ResolvedKey:
         return resolve_verification_method(vm_id, fetch=self.fetch, trusted_keys=self.trusted or None)
+
+    def bind(self, public: PublicKey, issuer: str | None, kid: str | None) -> ResolvedKey:
+        return bind_embedded_key(
+            public, issuer, fetch=self.fetch, trusted_keys=self.trusted or None, key_id=kid
+        )
 
 
 def verify(
@@ -141,7 +146,9 @@ def _verify_read(
     fmt = "vc-jwt" if token is not None else "data-integrity"
     jwt_result: JwtResult | None = None
     if token is not None:
-        jwt_result = verify_jwt(token, resolve=options.resolve, algorithms=options.jwt_algorithms)
+        jwt_result = verify_jwt(
+            token, resolve=options.resolve, algorithms=options.jwt_algorithms, bind_key=options.bind
+        )
         if credential is None:
             credential = jwt_result.credential
     if not isinstance(credential, dict):
