@@ -27,7 +27,11 @@ def _credential(issuer: str) -> dict:
 
 
 def _jwt_with_jwk(key, issuer: str, kid: str | None = None, jwk_key=None) -> str:
-    header = {"alg": key.jws_algorithm, "typ": "JWT", "jwk": public_jwk((jwk_key or key).public_key, (jwk_key or key).algorithm)}
+    header = {
+        "alg": key.jws_algorithm,
+        "typ": "JWT",
+        "jwk": public_jwk((jwk_key or key).public_key, (jwk_key or key).algorithm),
+    }
     if kid:
         header["kid"] = kid
     payload = {**_credential(issuer), "iss": issuer}
@@ -44,7 +48,9 @@ def _checks(report) -> dict[str, str]:
 def test_jwt_jwk_header_bound_by_did_key_issuer_verifies():
     key = generate_key("Ed25519")
     report = verify(_jwt_with_jwk(key, key.controller), fetch=offline_fetch({}), now=NOW)
-    assert _checks(report)["proof"] == "passed" and _checks(report)["issuer_key"] == "passed", report.to_text()
+    assert _checks(report)["proof"] == "passed" and _checks(report)["issuer_key"] == "passed", (
+        report.to_text()
+    )
     assert report.verified
 
 
@@ -52,7 +58,9 @@ def test_jwt_jwk_header_listed_in_the_issuers_profile_verifies():
     issuer = "https://uni.example/issuers/ce"
     key = generate_key("P-256", issuer_url=issuer)
     profile = controller_document([key], controller=issuer)
-    report = verify(_jwt_with_jwk(key, issuer), fetch=offline_fetch({issuer: json.dumps(profile).encode()}), now=NOW)
+    report = verify(
+        _jwt_with_jwk(key, issuer), fetch=offline_fetch({issuer: json.dumps(profile).encode()}), now=NOW
+    )
     assert _checks(report)["issuer_key"] == "passed", report.to_text()
     assert report.check("issuer_key").details["binding"] == "published"
 

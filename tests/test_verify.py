@@ -15,7 +15,7 @@ import pytest
 from microcred.baking.badge import default_badge_svg
 from microcred.baking.bake import bake
 from microcred.credential.builder import build_credential
-from microcred.errors import FetchError, InputError, MicrocredError
+from microcred.errors import FetchError, InputError, MicrocredError, SchemaValidationError
 from microcred.fetch import offline_fetch
 from microcred.issuing import issue, sign
 from microcred.keys.material import generate_key
@@ -265,7 +265,9 @@ def test_a_date_without_a_timezone_fails_validity_and_a_naive_clock_is_utc(defin
     """microcred._time's rule: a date-time in a credential must carry its timezone; the clock may not."""
     unsigned = build_credential(definition, "did:example:l", issuer_id=key.controller, now=ISSUED)
     unsigned["validFrom"] = "2026-01-15T00:00:00"
-    check = run(sign(unsigned, key, created=ISSUED).credential).check("validity")
+    with pytest.raises(SchemaValidationError, match="validFrom"):  # sign() refuses to make one
+        sign(unsigned, key, created=ISSUED)
+    check = run(sign_proof(unsigned, key, created=ISSUED)).check("validity")
     assert check.status == "failed" and "not a valid date-time" in check.message
     report = run(issue(definition, "did:example:l", key, now=ISSUED).credential, now=NOW.replace(tzinfo=None))
     assert status_of(report, "validity") == "passed" and report.verified

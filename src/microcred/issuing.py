@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 from . import _time
 from ._fields import achievement_id_of, issuer_id, recipient_of
 from .credential.builder import build_credential
-from .errors import LedgerError, MicrocredError, ProofError
+from .credential.vcdm import vcdm_problems
+from .errors import LedgerError, MicrocredError, ProofError, SchemaValidationError
 from .jsonld.limits import check_limits
 from .jsonld.protection import check_unprotected_terms
 from .keys.algorithms import default_cryptosuite, default_format
@@ -136,7 +137,8 @@ def sign(
     ``format`` and ``cryptosuite`` default by key type (:func:`microcred.keys.algorithms.default_format`,
     :func:`~microcred.keys.algorithms.default_cryptosuite`): Ed25519 → ``eddsa-rdfc-2022``, P-256 →
     ``ecdsa-rdfc-2019``, RSA → a VC-JWT (RS256). The key's controller must be the credential's
-    issuer. An existing proof is refused.
+    issuer. An existing proof is refused, and so is a document that is not VC Data Model 2.0
+    (:func:`~microcred.credential.vcdm.vcdm_problems`; :class:`SchemaValidationError` naming the field).
     """
     if not key.has_private:
         raise ProofError(
@@ -145,6 +147,14 @@ def sign(
     if "proof" in credential:
         raise ProofError("the credential already carries a proof", path="proof", code="proof.already_signed")
     check_limits(credential)  # before anything walks it: a hostile depth is an error, not a RecursionError
+    problems = vcdm_problems(credential, allow_v1=True)
+    if problems:
+        listing = "; ".join(str(p) for p in problems)
+        raise SchemaValidationError(
+            f"not a conforming VC Data Model 2.0 credential: {listing}",
+            path=problems[0].path,
+            code="vcdm.invalid",
+        )
     _check_issuer(credential, key)
     check_unprotected_terms(credential, loader)  # what verify() refuses is not signed either
     format = format or default_format(key.algorithm)

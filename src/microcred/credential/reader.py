@@ -83,18 +83,51 @@ def _from_image(data: bytes, name: str, kind: Literal["png", "svg"]) -> ReadCred
     return ReadCredential(kind, dict(baked.credential or {}), None, name)
 
 
+#: The media types an ``EnvelopedVerifiableCredential``'s ``data:`` URL may carry a VC-JWT in.
+ENVELOPE_MEDIA_TYPES = ("application/vc+jwt", "application/vc-ld+jwt", "application/jwt")
+
+
+def enveloped_jwt(document: Mapping[str, Any], what: str = "EnvelopedVerifiableCredential") -> str:
+    """The compact JWT of an enveloped credential or presentation (its ``id`` is a ``data:`` URL)."""
+    url = document.get("id")
+    if not isinstance(url, str) or not url.startswith("data:"):
+        raise InputError(f"the {what}'s id must be a data: URL holding the credential", path="id")
+    media, _, payload = url[5:].partition(",")
+    if media.split(";")[0] not in (*ENVELOPE_MEDIA_TYPES, "application/vp+jwt", "application/vp-ld+jwt"):
+        raise InputError(f"the {what} holds {media!r}; only a VC-JWT is read", path="id")
+    if not _looks_like_jwt(payload):
+        raise InputError(f"the {what}'s data: URL does not hold a compact JWT", path="id")
+    return payload
+
+
 def read_credential(
     source: Source,
     *,
     fetch: Callable[[str], bytes] | None = None,
     name: str | None = None,
+    json_value: bool = False,
 ) -> ReadCredential:
     """Read ``source`` as a credential.
 
-    A mapping is a JSON-LD credential; bytes are a file's content; a ``str`` is an ``https://`` URL
-    (fetched with ``fetch``), JSON text, a compact JWT, or a file path. Raises InputError when it is none.
+    A mapping is a JSON-LD credential (an ``EnvelopedVerifiableCredential`` gives its VC-JWT); bytes are
+    a file's content; a ``str`` is an ``https://`` URL (fetched with ``fetch``), JSON text, a compact
+    JWT, or a file path. With ``json_value`` the source is a value taken from a JSON request, where a
+    credential is an object: a string is refused (code ``input.json_string``). Raises InputError when
+    it is none.
     """
+    if json_value and not isinstance(source, Mapping):
+        kind = "a JSON string" if isinstance(source, str) else f"JSON {type(source).__name__}"
+        raise InputError(
+            f"{kind} was sent where a credential object belongs (send the credential itself, not its "
+            "text; a VC-JWT goes in an EnvelopedVerifiableCredential)",
+            code="input.json_string" if isinstance(source, str) else "input.not_object",
+        )
     if isinstance(source, Mapping):
+        types = source.get("type")
+        if types == "EnvelopedVerifiableCredential" or (
+            isinstance(types, list) and "EnvelopedVerifiableCredential" in types
+        ):
+            return ReadCredential("jwt", None, enveloped_jwt(source), name or "enveloped credential")
         return ReadCredential("json", dict(source), None, name or "credential")
     if isinstance(source, bytes):
         return _from_bytes(source, name or "input")

@@ -221,9 +221,7 @@ def _list_bits(
     list_issuer = issuer_id(document)
     if list_issuer is None or signer != list_issuer:
         # the list must be authentic: signed by a key its own issuer controls
-        raise _CannotCheck(
-            f"the status list {url} is issued by {list_issuer!r} but signed for {signer!r}"
-        )
+        raise _CannotCheck(f"the status list {url} is issued by {list_issuer!r} but signed for {signer!r}")
     # A list issued by another party than the credential's issuer (a status service) is allowed: the
     # spec has no such rule; the difference is reported in the entry's details (``list_issuer``).
     cache[("issuer", url)] = list_issuer

@@ -191,13 +191,16 @@ def sign_proof(
     now: Callable[[], datetime] | None = None,
     proof_id: str | None = None,
     previous_proof: str | list[str] | None = None,
+    domain: str | None = None,
+    challenge: str | None = None,
 ) -> dict[str, Any]:
     """A new document: ``document`` with a Data Integrity proof by ``key`` (a proof set if it had one).
 
     ``cryptosuite`` defaults by key type (:func:`microcred.keys.algorithms.default_cryptosuite`).
     ``created`` defaults to ``now()`` (UTC, whole seconds, ``Z``). A VCDM 1.1 document gets the
     data-integrity/v2 context appended (as @digitalbazaar/data-integrity 2.x does). ``proof_id`` and
-    ``previous_proof`` (ids of proofs already on the document) make a proof chain. Raises
+    ``previous_proof`` (ids of proofs already on the document) make a proof chain; ``domain`` and
+    ``challenge`` go into the proof (a presentation's, for ``proof_purpose="authentication"``). Raises
     :class:`ProofError`, or :class:`JsonLdError` when the document has a term no context defines.
     """
     if not isinstance(document, dict):
@@ -231,6 +234,10 @@ def sign_proof(
         verificationMethod=key.key_id,
         proofPurpose=proof_purpose,
     )
+    if domain is not None:
+        options["domain"] = domain
+    if challenge is not None:
+        options["challenge"] = challenge
     unsecured = dict(signed)
     if previous_proof is not None:
         options["previousProof"] = previous_proof

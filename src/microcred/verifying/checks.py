@@ -4,12 +4,13 @@ named :class:`~microcred.verifying.report.Check`, and one that cannot run fails 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .. import _time
 from ..credential.schema import schema_errors
+from ..credential.vcdm import vcdm_problems
 from ..errors import CanonicalizationError, JsonLdError, MicrocredError, SchemaValidationError
 from ..jsonld.canonical import check_safe_mode
 from ..jsonld.protection import check_unprotected_terms
@@ -17,7 +18,7 @@ from ..keys.dids import key_url_under
 from ..status.checking import check_status, list_verifier
 from ..suites.data_integrity import Resolve, verify_proof
 from ..suites.jwt import numeric_date
-from .report import Check
+from .report import CHECK_IDS, Check
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -96,22 +97,65 @@ def check_context(credential: Mapping[str, Any], loader: DocumentLoader) -> Chec
     )
 
 
-def check_schema(credential: Mapping[str, Any]) -> Check:
-    view = as_v2_for_schema(credential) if is_v1(credential) else dict(credential)
-    try:
-        issues = schema_errors(view)
-    except SchemaValidationError as exc:
-        return Check("schema", "failed", str(exc))
-    if issues:
-        first = issues[0]
+#: Types judged by Open Badges rules (the 1EdTech JSON Schema, a required validFrom).
+OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"})
+CLR_TYPES = frozenset({"ClrCredential"})
+
+
+def check_schema(credential: Mapping[str, Any], *, strict: bool = False) -> Check:
+    """``schema``: VC Data Model conformance (always an error when broken), then, for Open Badges and
+    CLR credentials, the 1EdTech rules: each departure a warning naming it, or an error when ``strict``.
+
+    Conformance is not authenticity: an authentic, current credential that departs from the 1EdTech
+    JSON Schema (``issuer.type`` as a string, ``achievementType: "Program"``) verifies with warnings, as
+    DCC's verifiers do; ``strict`` behaves as the 1EdTech validator does.
+    """
+    problems = vcdm_problems(credential, allow_v1=True)
+    if problems:
+        listing = "; ".join(str(p) for p in problems[:5])
         return Check(
             "schema",
             "failed",
-            f"{len(issues)} schema error(s); first at {first.path or '(root)'}: {first.message}",
-            {"errors": [{"path": i.path, "message": i.message, "schema": i.schema} for i in issues[:50]]},
+            f"{len(problems)} VC Data Model departure(s): {listing}",
+            {"errors": [{"path": p.path, "message": p.message, "schema": "vcdm-2.0"} for p in problems]},
         )
+    types = set(types_of(credential))
     note = " (VCDM 1.1 shape, checked as its VCDM 2.0 equivalent)" if is_v1(credential) else ""
-    return Check("schema", "passed", "valid against the 1EdTech Open Badges 3.0 JSON Schema" + note)
+    if not types & (OB_TYPES | CLR_TYPES):
+        return Check(
+            "schema", "passed", "conforms to the VC Data Model (not an Open Badges or CLR credential)"
+        )
+    if types & OB_TYPES:
+        view = as_v2_for_schema(credential) if is_v1(credential) else dict(credential)
+        try:
+            issues = [(i.path, i.message) for i in schema_errors(view)]
+        except SchemaValidationError as exc:
+            issues = [(exc.path or "(credential)", exc.message)]
+        against = "the 1EdTech Open Badges 3.0 JSON Schema"
+    else:  # CLR 2.0: its JSON Schema is not packaged; the Open Badges rule on validFrom still holds
+        issues = (
+            [] if "validFrom" in credential or "issuanceDate" in credential else [("validFrom", "missing")]
+        )
+        against = "the CLR 2.0 rules checked (validFrom; the CLR JSON Schema is not packaged)"
+    if not issues:
+        return Check("schema", "passed", f"valid against {against}{note}")
+    listing = "; ".join(f"{path}: {message}" for path, message in issues[:5])
+    more = f" (and {len(issues) - 5} more)" if len(issues) > 5 else ""
+    details = {
+        "errors": [{"path": p, "message": m, "schema": against} for p, m in issues[:50]],
+        "strict": strict,
+    }
+    if strict:
+        return Check(
+            "schema", "failed", f"{len(issues)} departure(s) from {against}: {listing}{more}", details
+        )
+    return Check(
+        "schema",
+        "warning",
+        f"{len(issues)} departure(s) from {against} (conformance, not authenticity; --strict makes them "
+        f"errors): {listing}{more}",
+        details,
+    )
 
 
 def check_issuer_key(key: ResolvedKey | None, issuer: str | None) -> Check:
@@ -195,13 +239,14 @@ def _credential_validity(credential: Mapping[str, Any], now: datetime) -> Check:
     start_raw, end_raw = credential.get(start_key), credential.get(end_key)
     start, end = _time.parse_or_none(start_raw), _time.parse_or_none(end_raw)
     details = {"now": now.isoformat(), start_key: start_raw, end_key: end_raw}
-    if start_raw is None:
-        return Check("validity", "failed", "the credential states no validFrom / issuanceDate", details)
-    if start is None:
+    if start_raw is None and end_raw is None:
+        # VCDM 2.0 makes validFrom optional (Open Badges requires it: a schema warning, not a failure)
+        return Check("validity", "passed", "no validFrom or validUntil stated: valid at any time", details)
+    if start_raw is not None and start is None:
         return Check("validity", "failed", f"{start_key} {start_raw!r} is not a valid date-time", details)
     if end_raw is not None and end is None:
         return Check("validity", "failed", f"{end_key} {end_raw!r} is not a valid date-time", details)
-    if now < start:
+    if start is not None and now < start:
         return Check(
             "validity",
             "failed",
@@ -213,7 +258,8 @@ def _credential_validity(credential: Mapping[str, Any], now: datetime) -> Check:
             "validity", "failed", f"expired: valid until {end_raw}", {**details, "reason": "expired"}
         )
     until = f" until {end_raw}" if end_raw else " with no expiry"
-    return Check("validity", "passed", f"valid from {start_raw}{until}", details)
+    since = f"valid from {start_raw}" if start_raw is not None else "no validFrom stated, valid"
+    return Check("validity", "passed", f"{since}{until}", details)
 
 
 def check_recipient(credential: Mapping[str, Any], recipient: str) -> Check:
@@ -251,6 +297,58 @@ def check_recipient(credential: Mapping[str, Any], recipient: str) -> Check:
 
 
 # --------------------------------------------------------------------------------------------- verify
+
+#: Names a VC-API caller may use for microcred's checks.
+CHECK_ALIASES = {
+    "credentialStatus": "status",
+    "expiration": "validity",
+    "validFrom": "validity",
+    "validUntil": "validity",
+    "issuer": "issuer_key",
+    "issuerKey": "issuer_key",
+    "credentialSchema": "schema",
+}
+
+
+def check_names(names: Collection[str] | None) -> frozenset[str] | None:
+    """The checks to run, by id (or a VC-API alias such as ``credentialStatus``); ``parse`` always runs."""
+    if names is None:
+        return None
+    if isinstance(names, str):
+        raise MicrocredError("checks must be a collection of check names, not a string", code="usage.checks")
+    chosen = {CHECK_ALIASES.get(n, n) for n in names}
+    unknown = sorted(n for n in chosen if n not in CHECK_IDS)
+    if unknown:
+        raise MicrocredError(
+            f"unknown check {unknown[0]!r} (known: {', '.join(CHECK_IDS)})", code="usage.checks"
+        )
+    return frozenset(chosen | {"parse"})
+
+
+def proof_values(node: Any, name: str) -> list[str]:
+    """The string values of ``name`` in a proof (a lone string or an array)."""
+    value = node.get(name) if isinstance(node, Mapping) else None
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, str)]
+
+
+def check_proof_binding(
+    document: Mapping[str, Any], proof_check: Check, domain: str | None, challenge: str | None
+) -> Check:
+    """``proof`` again: when a ``domain`` / ``challenge`` is expected, the verified proof must carry it."""
+    if proof_check.status != "passed" or (domain is None and challenge is None):
+        return proof_check
+    proofs = document.get("proof")
+    proof = (proofs[0] if proofs else None) if isinstance(proofs, list) else proofs
+    if domain is not None and domain not in proof_values(proof, "domain"):
+        found = proof_values(proof, "domain") or "none"
+        return Check("proof", "failed", f"the proof's domain is {found}, not the expected {domain!r}")
+    if challenge is not None and proof_values(proof, "challenge") != [challenge]:
+        found = proof_values(proof, "challenge") or "none"
+        return Check("proof", "failed", f"the proof's challenge is {found}, not the expected {challenge!r}")
+    return Check(
+        "proof", "passed", proof_check.message + " (domain and challenge as expected)", proof_check.details
+    )
 
 
 def check_jwt_proof(result: JwtResult, now: datetime | None = None) -> tuple[Check, ResolvedKey | None]:

@@ -57,14 +57,24 @@ class VerificationReport:
     source: str | None = None
     credential: Mapping[str, Any] | None = None
     elements: Mapping[str, Any] | None = None
+    #: The checks the caller asked for (None: all); the others are reported as skipped.
+    requested: frozenset[str] | None = None
 
     @property
     def verified(self) -> bool:
-        """True when no check failed and no required check was skipped or missing."""
+        """True when no check failed and no required (or requested) check was skipped or missing."""
         seen = {c.id: c for c in self.checks}
         if any(c.status == "failed" for c in self.checks):
             return False
-        return all(cid in seen and seen[cid].status != "skipped" for cid in REQUIRED_CHECKS)
+        required = REQUIRED_CHECKS if self.requested is None else REQUIRED_CHECKS & self.requested
+        if self.requested is not None and not (self.requested - {"parse"}):
+            return False  # nothing but parsing asked for: nothing was verified
+        return all(cid in seen and seen[cid].status != "skipped" for cid in required)
+
+    @property
+    def warnings(self) -> tuple[Check, ...]:
+        """The checks that passed with a warning (conformance departures, endorsements, status)."""
+        return tuple(c for c in self.checks if c.status == "warning")
 
     def check(self, check_id: str) -> Check | None:
         """The check with ``check_id``, or None if it did not run."""
@@ -83,6 +93,7 @@ class VerificationReport:
             "source": self.source,
             "credential_id": (self.credential or {}).get("id") if self.credential else None,
             "checks": [c.to_dict() for c in self.checks],
+            "warnings": [f"{c.id}: {c.message}" for c in self.warnings],
             "elements": dict(self.elements) if self.elements is not None else None,
         }
 
