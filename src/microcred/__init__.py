@@ -71,6 +71,7 @@ from .model.learner import Evidence, Recipient, Result
 from .model.profiles import Finding, ProfileError
 from .model.profiles import check as check_definition
 from .status.publishing import PublishedList, signed_status_lists
+from .verifying.presentation import PresentationReport, present, verify_presentation
 from .verifying.report import Check, VerificationReport
 from .verifying.verify import verify, verify_many
 
@@ -117,6 +118,7 @@ __all__ = [
     "MicrocredError",
     "NetworkPolicy",
     "Participation",
+    "PresentationReport",
     "ProfileError",
     "ProofError",
     "PublishedList",
@@ -153,6 +155,7 @@ __all__ = [
     "load_definition",
     "load_key",
     "offline_fetch",
+    "present",
     "read_cohort",
     "resolve_verification_method",
     "save_key",
@@ -164,4 +167,5 @@ __all__ = [
     "validate_credential",
     "verify",
     "verify_many",
+    "verify_presentation",
 ]

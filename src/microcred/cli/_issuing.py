@@ -27,6 +27,7 @@ from ..ledger.protocol import Ledger
 from ..limits import MAX_INPUT_BYTES, SORTED_FOLDER_ENTRIES
 from ..model.definition import load_definition
 from ..model.learner import Recipient
+from ..verifying.presentation import PresentationReport, is_presentation, verify_presentation
 from ..verifying.verify import verify
 from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, fail, write_output
 from ._award import award_from, award_options
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
     from ..credential.reader import Source
     from ..keys.material import IssuerKey
+    from ..verifying.report import VerificationReport
 
 _VERIFY_SUFFIXES = {".json", ".jsonld", ".jwt", ".png", ".svg", ".txt"}
 
@@ -159,6 +161,13 @@ def _source(item: str) -> Source:
     help="Pass a credential whose status list could not be fetched (reported as a warning).",
 )
 @click.option("--now", "now_text", metavar="DATETIME", help="Check validity at this time instead of now.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Conformance mode: a departure from the 1EdTech JSON Schema fails (default: a warning).",
+)
+@click.option("--domain", metavar="DOMAIN", help="A presentation's proof must carry this domain.")
+@click.option("--challenge", metavar="NONCE", help="A presentation's proof must carry this challenge.")
 def verify_cmd(
     inputs: tuple[str, ...],
     as_json: bool,
@@ -169,8 +178,11 @@ def verify_cmd(
     allow_private_network: bool,
     allow_unchecked_status: bool,
     now_text: str | None,
+    strict: bool = False,
+    domain: str | None = None,
+    challenge: str | None = None,
 ) -> None:
-    """Verify credentials: JSON, JWT, baked PNG/SVG, an https URL, a folder, or - for stdin.
+    """Verify credentials or presentations: JSON, JWT, baked PNG/SVG, an https URL, a folder, or - for stdin.
 
     \b
     Examples:
@@ -202,14 +214,34 @@ def verify_cmd(
         click.echo('{\n  "results": [')
     for item in itertools.chain(head, pending):
         try:
-            report = verify(
-                _source(item),
-                fetch=fetcher,
-                now=now,
-                recipient=recipient,
-                trusted_keys=trusted,
-                allow_unchecked_status=allow_unchecked_status,
-            )
+            source = _source(item)
+            read = read_credential(source, fetch=fetcher, name=item)
+            report: VerificationReport | PresentationReport
+            if is_presentation(read.credential):
+                report = verify_presentation(
+                    read.credential or {},
+                    domain=domain,
+                    challenge=challenge,
+                    fetch=fetcher,
+                    now=now,
+                    trusted_keys=trusted,
+                    allow_unchecked_status=allow_unchecked_status,
+                    strict=strict,
+                    name=item,
+                )
+            else:
+                report = verify(
+                    read.credential if read.credential is not None else read.jwt or "",
+                    fetch=fetcher,
+                    now=now,
+                    recipient=recipient,
+                    trusted_keys=trusted,
+                    allow_unchecked_status=allow_unchecked_status,
+                    strict=strict,
+                    domain=domain,
+                    challenge=challenge,
+                    name=item if item != "-" else "stdin",
+                )
         except MicrocredError as exc:
             worst = EXIT_USAGE
             data: dict[str, Any] = {
