@@ -371,14 +371,18 @@ def bind_embedded_key(
     ``published``); otherwise ``self-named``: the signature can be checked, the issuer is not confirmed.
     """
     algorithm = public_key_algorithm(public)
-    name = key_id or did_key_of(public)
+    try:
+        own_did: str | None = did_key_of(public)
+    except KeyFormatError:  # an RSA key has no did:key
+        own_did = None
+    name = key_id or own_did or "jwk"
     for trusted in (trusted_keys or {}).values():
         if same_key(trusted.public_key, public):
             return ResolvedKey(name, trusted.controller, public, algorithm, "trusted")
     if not issuer:
         return ResolvedKey(name, "", public, algorithm, "self-named")
     if issuer.startswith("did:key:"):
-        if did_key_of(public) == issuer.partition("#")[0]:
+        if own_did == issuer.partition("#")[0]:
             did = issuer.partition("#")[0]
             return ResolvedKey(did + "#" + did[len("did:key:") :], did, public, algorithm, "did:key")
         return ResolvedKey(name, issuer, public, algorithm, "self-named")
