@@ -43,7 +43,7 @@ def redirect(url: str) -> str | None:
     for pattern, target in _rules():
         m = pattern.match(path)
         if m:
-            return re.sub(r"\$(\d)", lambda g: m.group(int(g.group(1))), target)
+            return m.expand(target.replace("$", "\\"))
     return None
 
 
@@ -58,7 +58,7 @@ def test_every_packaged_context_and_schema_version_redirects_to_its_exact_file()
     for site_path, packaged in files.items():  # the schemas too
         assert redirect(W3ID_BASE + site_path) == PUBLISHED_BASE + site_path
         assert packaged.is_file()
-    assert EXTENSION_CONTEXT_URL == context_url(1) and EXTENSION_CONTEXT_URL in extension_contexts()
+    assert context_url(1) == EXTENSION_CONTEXT_URL and EXTENSION_CONTEXT_URL in extension_contexts()
 
 
 def test_unknown_paths_do_not_redirect_to_a_context():

@@ -35,7 +35,6 @@ from microcred.jsonld.extension import PUBLISHED_BASE, W3ID_BASE, extension_cont
 from microcred.keys.dids import controller_document
 from microcred.keys.material import IssuerKey, generate_key
 
-
 pytestmark = pytest.mark.interop
 
 ROOT = Path(__file__).resolve().parents[1]
