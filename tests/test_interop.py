@@ -32,6 +32,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from microcred.jsonld.extension import PUBLISHED_BASE, W3ID_BASE, site_files
 from microcred.jsonld.loader import default_loader, known_context_urls
 from microcred.keys import multibase as mb
 from microcred.keys.material import IssuerKey, generate_key
@@ -199,11 +200,21 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
                 f"interop: npm install left these packages missing: {', '.join(still)}", pytrace=False
             )
     workdir = tmp_path_factory.mktemp("interop")
-    documents = {url: default_loader.document(url) for url in sorted(known_context_urls())}
+    # the W3C/1EdTech contexts every verifier caches; our extension's are NOT handed over: the Node
+    # loader follows the w3id.org rules to the published site (a URL map of its files), as the web would
+    documents = {
+        url: default_loader.document(url)
+        for url in sorted(known_context_urls())
+        if not url.startswith(W3ID_BASE)
+    }
     documents_file = workdir / "documents.json"
     documents_file.write_text(json.dumps(documents), encoding="utf-8")
+    site_file = workdir / "site.json"
+    site = {PUBLISHED_BASE + path: str(file) for path, file in site_files().items()}
+    site_file.write_text(json.dumps(site), encoding="utf-8")
     env = dict(os.environ)
     env["MICROCRED_INTEROP_DOCUMENTS"] = str(documents_file)
+    env["MICROCRED_INTEROP_SITE"] = str(site_file)
     env.pop("NODE_OPTIONS", None)
     server = _Server(node_bin, env)
     yield Node(node_bin, env, workdir, server)
@@ -448,6 +459,36 @@ def test_microcred_signs_db_verifies(node: Node, ed_key: IssuerKey, case: Case) 
     args = [node.file(f"mc-signed-{case.id}.json", signed), "--now", NOW_ISO]
     result = node.run("verify-di.mjs", *args, *([] if case.full else ["--proof-only"]))
     assert result["verified"] is True, result["error"]
+    # our extension context reached DB only through the w3id.org rules and the published site
+    ours = [c for c in signed["@context"] if isinstance(c, str) and c.startswith(W3ID_BASE)]
+    assert all(c in result["documentsLoaded"] for c in ours)
+
+
+def test_db_follows_the_w3id_redirect_to_the_published_site_only(node: Node, ed_key: IssuerKey) -> None:
+    """Without the site's files the extension context does not load in DB: nothing was handed over."""
+    case = next(c for c in CASES if c.id.startswith("microcred-example-"))
+    signed = mc_sign(case.make(ed_key), ed_key)
+    assert any(c.startswith(W3ID_BASE) for c in signed["@context"] if isinstance(c, str))
+    empty = node.workdir / "empty-site.json"
+    empty.write_text("{}", encoding="utf-8")
+    env = {**node.env, "MICROCRED_INTEROP_SITE": str(empty)}
+    proc = subprocess.run(
+        [
+            node.node,
+            str(INTEROP / "verify-di.mjs"),
+            str(node.file("mc-no-site.json", signed)),
+            "--now",
+            NOW_ISO,
+        ],
+        cwd=INTEROP,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT,
+        check=False,
+    )
+    out = json.loads(proc.stdout)
+    assert out["verified"] is False and "w3id.org/microcred/v1/context.jsonld" in out["error"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

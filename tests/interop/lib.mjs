@@ -4,11 +4,13 @@
 // The loader never touches the network. It serves, in this order:
 //   1. documents from the JSON file named by MICROCRED_INTEROP_DOCUMENTS ({url: document}); the Python
 //      tests write every context microcred's own loader serves there, so both sides read the same bytes;
-//   2. the contexts packaged in src/microcred/jsonld/contexts/ (index.json maps URL -> file) and microcred's
-//      extension context (schemas/microcred-context-v1.jsonld at EXTENSION_CONTEXT_URL from loader.py);
-//   3. did:key DIDs and verification method URLs, resolved locally (Ed25519 "z6Mk" keys).
+//   2. the contexts packaged in src/microcred/jsonld/contexts/ (index.json maps URL -> file);
+//   3. microcred's extension contexts (https://w3id.org/microcred/...) the way a web verifier gets them:
+//      the w3id.org redirect rules (w3id/microcred/.htaccess) are applied, and the target URL is answered
+//      from the published site's URL map (MICROCRED_INTEROP_SITE, {url: file}) — never the internet;
+//   4. did:key DIDs and verification method URLs, resolved locally (Ed25519 "z6Mk" keys).
 // Anything else is an error that names the URL.
-import {readFileSync, existsSync} from 'node:fs';
+import {readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import path from 'node:path';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
@@ -17,22 +19,9 @@ import {driver as didKeyDriverFactory} from '@digitalbazaar/did-method-key';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '..', '..');
 const CONTEXTS_DIR = path.join(REPO_ROOT, 'src', 'microcred', 'jsonld', 'contexts');
-const LOADER_PY = path.join(REPO_ROOT, 'src', 'microcred', 'jsonld', 'loader.py');
-const EXTENSION_CONTEXT_FILE = path.join(REPO_ROOT, 'schemas', 'microcred-context-v1.jsonld');
 
 function readJson(file) {
   return JSON.parse(readFileSync(file, 'utf8'));
-}
-
-/** The extension context URL, read from loader.py (EXTENSION_NS + "/context.jsonld"). */
-export function extensionContextUrl() {
-  const source = readFileSync(LOADER_PY, 'utf8');
-  const ns = source.match(/^EXTENSION_NS\s*=\s*"([^"]+)"/m);
-  const ctx = source.match(/^EXTENSION_CONTEXT_URL\s*=\s*f"\{EXTENSION_NS\}([^"]*)"/m);
-  if(!ns || !ctx) {
-    throw new Error(`cannot find EXTENSION_NS / EXTENSION_CONTEXT_URL in ${LOADER_PY}`);
-  }
-  return ns[1] + ctx[1];
 }
 
 /** URL -> document table from microcred's packaged contexts (plus MICROCRED_INTEROP_DOCUMENTS). */
@@ -42,14 +31,6 @@ export function packagedDocuments() {
   for(const [url, file] of Object.entries(index)) {
     table.set(url, readJson(path.join(CONTEXTS_DIR, file)));
   }
-  if(existsSync(EXTENSION_CONTEXT_FILE)) {
-    try {
-      table.set(extensionContextUrl(), readJson(EXTENSION_CONTEXT_FILE));
-    } catch(e) {
-      // MICROCRED_INTEROP_DOCUMENTS (written by the pytest module) still serves it
-      process.stderr.write(`warning: microcred extension context not served: ${e.message}\n`);
-    }
-  }
   const extra = process.env.MICROCRED_INTEROP_DOCUMENTS;
   if(extra) {
     for(const [url, doc] of Object.entries(readJson(extra))) {
@@ -57,6 +38,32 @@ export function packagedDocuments() {
     }
   }
   return table;
+}
+
+const W3ID_BASE = 'https://w3id.org/microcred/';
+const W3ID_RULES = path.join(REPO_ROOT, 'w3id', 'microcred', '.htaccess');
+
+/** Where w3id.org sends a w3id.org/microcred URL: the first RewriteRule of .htaccess that matches. */
+export function w3idRedirect(url) {
+  const rulesPath = process.env.MICROCRED_INTEROP_W3ID_RULES || W3ID_RULES;
+  const rel = url.slice(W3ID_BASE.length);
+  for(const line of readFileSync(rulesPath, 'utf8').split('\n')) {
+    const parts = line.trim().split(/\s+/);
+    if(parts[0] !== 'RewriteRule') {
+      continue;
+    }
+    const m = new RegExp(parts[1]).exec(rel);
+    if(m) {
+      return parts[2].replace(/\$(\d)/g, (_, i) => m[Number(i)]);
+    }
+  }
+  return null;
+}
+
+/** A published site as a URL map ({url: file}, MICROCRED_INTEROP_SITE): what an HTTPS GET would return. */
+function siteDocument(url) {
+  const map = process.env.MICROCRED_INTEROP_SITE ? readJson(process.env.MICROCRED_INTEROP_SITE) : {};
+  return map[url] ? readJson(map[url]) : null;
 }
 
 export function makeDidKeyDriver() {
@@ -102,6 +109,16 @@ export function makeDocumentLoader({documents = []} = {}) {
     if(table.has(key)) {
       served.push(url);
       return {contextUrl: null, documentUrl: url, document: structuredClone(table.get(key))};
+    }
+    if(url.startsWith(W3ID_BASE)) {
+      // as a web verifier: follow the w3id.org redirect, then GET the target from the published site
+      const target = w3idRedirect(url);
+      const document = target ? siteDocument(target) : null;
+      if(document) {
+        served.push(url);
+        return {contextUrl: null, documentUrl: target, document};
+      }
+      throw new Error(`document loader: ${url} redirects to ${target}, which the site does not serve`);
     }
     if(url.startsWith('did:key:')) {
       const document = await didKeyDriver.get({url});
