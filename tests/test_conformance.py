@@ -212,3 +212,48 @@ def test_an_enveloped_vc_jwt_is_read(badge):
     }
     report = run(envelope, json_value=True)
     assert report.verified and report.format == "vc-jwt"
+
+
+def test_a_vcdm_1_1_credential_is_signed_and_needs_its_issuance_date():
+    v1 = plain(**{"@context": ["https://www.w3.org/2018/credentials/v1"], "validFrom": None})
+    v1["issuanceDate"] = "2026-01-01T00:00:00Z"
+    v1["credentialSubject"] = {"id": "did:example:abc"}
+    v1["type"] = ["VerifiableCredential"]
+    assert "proof" in sign(v1, KEY).credential
+    v1.pop("issuanceDate")
+    with pytest.raises(SchemaValidationError) as info:
+        sign(v1, KEY)
+    assert info.value.path == "issuanceDate"
+
+
+def _related(data: bytes) -> list[dict]:
+    import base64
+    import hashlib
+
+    from microcred.keys.multibase import multibase_encode
+
+    sri = "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+    mh = multibase_encode(bytes([0x12, 0x20]) + hashlib.sha256(data).digest(), "base64url")
+    return [
+        {"id": "https://e.example/logo.png", "digestSRI": sri},
+        {"id": "https://e.example/terms.pdf", "digestMultibase": mh, "mediaType": "application/pdf"},
+    ]
+
+
+def test_related_resource_digests_are_checked_when_the_resource_is_available():
+    data = b"the resource as the issuer saw it"
+    signed = sign(plain(relatedResource=_related(data)), KEY).credential
+    both = {"https://e.example/logo.png": data, "https://e.example/terms.pdf": data}
+    report = run(signed, fetch=offline_fetch(both))
+    assert report.verified and report.check("related_resource").status == "passed"
+    changed = run(signed, fetch=offline_fetch({**both, "https://e.example/terms.pdf": b"altered"}))
+    assert not changed.verified and "terms.pdf does not match" in changed.check("related_resource").message
+    missing = run(signed, fetch=offline_fetch({}))
+    assert missing.verified and missing.check("related_resource").status == "warning"
+
+
+def test_a_single_related_resource_object_is_one_or_more_objects():
+    single = plain(relatedResource={"id": "https://e.example/r", "digestSRI": "sha256-" + "A" * 43 + "="})
+    assert "proof" in sign(single, KEY).credential
+    with pytest.raises(SchemaValidationError, match="relatedResource"):
+        sign(plain(relatedResource=["https://e.example/r"]), KEY)

@@ -137,7 +137,7 @@ def sign(
     ``format`` and ``cryptosuite`` default by key type (:func:`microcred.keys.algorithms.default_format`,
     :func:`~microcred.keys.algorithms.default_cryptosuite`): Ed25519 → ``eddsa-rdfc-2022``, P-256 →
     ``ecdsa-rdfc-2019``, RSA → a VC-JWT (RS256). The key's controller must be the credential's
-    issuer. An existing proof is refused, and so is a document that is not VC Data Model 2.0
+    issuer. An existing proof is refused, and so is a document that is not VC Data Model 2.0 (or 1.1)
     (:func:`~microcred.credential.vcdm.vcdm_problems`; :class:`SchemaValidationError` naming the field).
     """
     if not key.has_private:

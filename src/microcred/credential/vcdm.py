@@ -72,12 +72,12 @@ def _check_dates(doc: Mapping[str, Any], out: list[Problem]) -> None:
 
 
 def _check_related(value: Any, out: list[Problem]) -> None:
-    if not isinstance(value, list) or not value:
-        out.append(Problem("relatedResource", "must be a non-empty array of objects"))
+    if value == [] or not isinstance(value, (list, Mapping)):
+        out.append(Problem("relatedResource", "must be one or more objects"))
         return
     seen: set[str] = set()
-    for i, item in enumerate(value):
-        path = f"relatedResource[{i}]"
+    for i, item in enumerate(_entries(value)):
+        path = "relatedResource" + (f"[{i}]" if isinstance(value, list) else "")
         if not isinstance(item, Mapping):
             out.append(Problem(path, "must be an object with id and digestSRI or digestMultibase"))
             continue

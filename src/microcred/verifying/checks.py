@@ -3,6 +3,7 @@ named :class:`~microcred.verifying.report.Check`, and one that cannot run fails 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Collection, Mapping
 from datetime import timedelta
@@ -15,6 +16,7 @@ from ..errors import CanonicalizationError, JsonLdError, MicrocredError, SchemaV
 from ..jsonld.canonical import check_safe_mode
 from ..jsonld.protection import check_unprotected_terms
 from ..keys.dids import key_url_under
+from ..keys.multibase import multibase_decode
 from ..status.checking import check_status, list_verifier
 from ..suites.data_integrity import Resolve, verify_proof
 from ..suites.jwt import numeric_date
@@ -297,6 +299,67 @@ def check_recipient(credential: Mapping[str, Any], recipient: str) -> Check:
 
 
 # --------------------------------------------------------------------------------------------- verify
+
+#: Multihash codes of the digests ``digestMultibase`` may carry.
+_MULTIHASH = {0x12: "sha256", 0x20: "sha384", 0x13: "sha512"}
+
+
+def _expected_digest(entry: Mapping[str, Any]) -> tuple[str, bytes] | None:
+    sri = entry.get("digestSRI")
+    if isinstance(sri, str) and "-" in sri:
+        algorithm, _, b64 = sri.partition("-")
+        try:
+            return algorithm, base64.b64decode(b64, validate=True)
+        except ValueError:
+            return None
+    mb = entry.get("digestMultibase")
+    if isinstance(mb, str):
+        try:
+            raw = multibase_decode(mb)
+        except MicrocredError:
+            return None
+        if len(raw) > 2 and raw[0] in _MULTIHASH and raw[1] == len(raw) - 2:
+            return _MULTIHASH[raw[0]], raw[2:]
+    return None
+
+
+def check_related_resources(credential: Mapping[str, Any], fetch: Fetch) -> Check:
+    """``related_resource``: each ``relatedResource`` fetched (through ``fetch``) and its digest compared;
+    a mismatch fails, a resource that cannot be fetched is a warning (the digest could not be checked)."""
+    value = credential.get("relatedResource")
+    entries = value if isinstance(value, list) else [value]
+    matched, unavailable = [], []
+    for entry in entries:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str):
+            return Check("related_resource", "failed", "a relatedResource entry has no id")
+        url = entry["id"]
+        expected = _expected_digest(entry)
+        if expected is None or expected[0] not in ("sha256", "sha384", "sha512"):
+            return Check(
+                "related_resource", "failed", f"the digest of {url} is malformed or of an unknown kind"
+            )
+        try:
+            data = fetch(url)
+        except (MicrocredError, OSError) as exc:
+            unavailable.append(f"{url} ({exc})")
+            continue
+        if hashlib.new(expected[0], data).digest() != expected[1]:
+            return Check(
+                "related_resource",
+                "failed",
+                f"{url} does not match its {expected[0]} digest: the related resource has changed",
+                {"id": url},
+            )
+        matched.append(url)
+    if unavailable:
+        return Check(
+            "related_resource",
+            "warning",
+            f"{len(matched)} related resource(s) match their digest; not available to check: "
+            + "; ".join(unavailable),
+        )
+    return Check("related_resource", "passed", f"{len(matched)} related resource(s) match their digest")
+
 
 #: Names a VC-API caller may use for microcred's checks.
 CHECK_ALIASES = {

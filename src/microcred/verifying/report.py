@@ -24,6 +24,7 @@ CHECK_IDS: tuple[str, ...] = (
     "status",
     "recipient",
     "endorsements",
+    "related_resource",
 )
 #: A report is verified only if none of these was skipped (and nothing failed).
 REQUIRED_CHECKS: frozenset[str] = frozenset(

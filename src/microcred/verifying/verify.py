@@ -33,6 +33,7 @@ from .checks import (
     check_names,
     check_proof_binding,
     check_recipient,
+    check_related_resources,
     check_schema,
     check_validity,
     is_v1,
@@ -241,6 +242,8 @@ def _verify_read(
         run("recipient", lambda: check_recipient(doc, recipient))
     if check_endorsements and depth == 0:
         run("endorsements", lambda: _check_endorsements(doc, options))
+    if "relatedResource" in credential:
+        run("related_resource", lambda: check_related_resources(doc, options.fetch))
 
     try:
         elements: Mapping[str, Any] | None = credential_elements(credential)
