@@ -140,3 +140,12 @@ def test_cli_present_then_verify(tmp_path, creds):
     assert data["type"] == "VerifiablePresentation" and len(data["credentials"]) == 2
     replayed = runner.invoke(main, [*args, "--challenge", "stale", "--domain", DOMAIN])
     assert replayed.exit_code == 1
+
+
+def test_verify_names_a_presentation_handed_in_as_a_credential(creds):
+    from microcred import verify
+
+    vp = present([creds[0]], LEARNER, now=ISSUED)
+    with pytest.raises(InputError) as info:
+        verify(vp, fetch=offline_fetch(), now=NOW)
+    assert info.value.code == "input.presentation" and "verify_presentation" in info.value.message

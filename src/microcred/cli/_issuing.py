@@ -18,7 +18,7 @@ from .. import _time
 from .._files import write_atomic
 from ..baking.bake import bake
 from ..credential.reader import read_capped, read_credential
-from ..errors import KeyFormatError, MicrocredError
+from ..errors import InputError, KeyFormatError, MicrocredError
 from ..fetch import Fetcher, NetworkPolicy
 from ..issuing import BuildOptions, issue, sign
 from ..keys.algorithms import default_format
@@ -27,7 +27,7 @@ from ..ledger.protocol import Ledger
 from ..limits import MAX_INPUT_BYTES, SORTED_FOLDER_ENTRIES
 from ..model.definition import load_definition
 from ..model.learner import Recipient
-from ..verifying.presentation import PresentationReport, is_presentation, verify_presentation
+from ..verifying.presentation import PresentationReport, verify_presentation
 from ..verifying.verify import verify
 from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, fail, write_output
 from ._award import award_from, award_options
@@ -215,23 +215,10 @@ def verify_cmd(
     for item in itertools.chain(head, pending):
         try:
             source = _source(item)
-            read = read_credential(source, fetch=fetcher, name=item)
             report: VerificationReport | PresentationReport
-            if is_presentation(read.credential):
-                report = verify_presentation(
-                    read.credential or {},
-                    domain=domain,
-                    challenge=challenge,
-                    fetch=fetcher,
-                    now=now,
-                    trusted_keys=trusted,
-                    allow_unchecked_status=allow_unchecked_status,
-                    strict=strict,
-                    name=item,
-                )
-            else:
+            try:
                 report = verify(
-                    read.credential if read.credential is not None else read.jwt or "",
+                    source,
                     fetch=fetcher,
                     now=now,
                     recipient=recipient,
@@ -240,7 +227,20 @@ def verify_cmd(
                     strict=strict,
                     domain=domain,
                     challenge=challenge,
-                    name=item if item != "-" else "stdin",
+                )
+            except InputError as exc:
+                if exc.code != "input.presentation":
+                    raise
+                report = verify_presentation(
+                    source,
+                    domain=domain,
+                    challenge=challenge,
+                    fetch=fetcher,
+                    now=now,
+                    trusted_keys=trusted,
+                    allow_unchecked_status=allow_unchecked_status,
+                    strict=strict,
+                    name=item,
                 )
         except MicrocredError as exc:
             worst = EXIT_USAGE

@@ -137,6 +137,13 @@ def verify(
     )
     try:
         read = read_credential(source, fetch=fetch, name=name, json_value=json_value)
+        kinds = (read.credential or {}).get("type")
+        if "VerifiablePresentation" in (kinds if isinstance(kinds, list) else [kinds]):
+            raise InputError(
+                "this is a verifiable presentation, not a credential: verify it with verify_presentation()",
+                source=read.name,
+                code="input.presentation",
+            )
         return _verify_read(
             read.credential,
             read.jwt,
