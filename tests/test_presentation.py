@@ -149,3 +149,58 @@ def test_verify_names_a_presentation_handed_in_as_a_credential(creds):
     with pytest.raises(InputError) as info:
         verify(vp, fetch=offline_fetch(), now=NOW)
     assert info.value.code == "input.presentation" and "verify_presentation" in info.value.message
+
+
+@pytest.mark.parametrize("seed", [5, 2026])
+def test_mutated_presentations_never_crash_and_never_verify(creds, seed):
+    """Any field of a presentation (its proof and the credentials inside included) changed or removed:
+    a report that is not verified, or a MicrocredError — never another exception."""
+    import random
+
+    from microcred import MicrocredError
+
+    garbage = [
+        None,
+        0,
+        -1,
+        "",
+        "x",
+        "did:key:zNOPE",
+        [],
+        {},
+        [None],
+        {"id": {}},
+        True,
+        "2026-13-45T99:00:00Z",
+    ]
+    vp = present([creds[0]], LEARNER, domain=DOMAIN, challenge=CHALLENGE, now=ISSUED)
+    assert run(vp, domain=DOMAIN, challenge=CHALLENGE).verified
+
+    def paths(node, prefix=()):
+        yield prefix
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for k, v in items:
+            yield from paths(v, (*prefix, k))
+
+    rng = random.Random(seed)
+    reports = 0
+    for _ in range(150):
+        doc = copy.deepcopy(vp)
+        path = rng.choice([p for p in paths(doc) if p])
+        parent = doc
+        for part in path[:-1]:
+            parent = parent[part]
+        if isinstance(parent, dict) and rng.random() < 0.3:
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = rng.choice(garbage)
+        if doc == vp:
+            continue
+        try:
+            report = run(doc, domain=DOMAIN, challenge=CHALLENGE)
+        except MicrocredError:
+            continue
+        reports += 1
+        assert not report.verified, (path, report.to_text())
+        assert json.dumps(report.to_dict(), default=str)
+    assert reports > 50
