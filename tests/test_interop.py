@@ -511,6 +511,41 @@ def test_db_signs_microcred_verifies(node: Node, ed_key: IssuerKey, case: Case) 
         assert report.check("issuer_key").status == "passed"
 
 
+@pytest.fixture(scope="module")
+def p256_key() -> IssuerKey:
+    """A P-256 issuer key named by its did:key (zDna…)."""
+    return generate_key("P-256")
+
+
+FULL_CASES = [c for c in CASES if c.full]
+
+
+@pytest.mark.parametrize("case", FULL_CASES, ids=[c.id for c in FULL_CASES])
+def test_microcred_ecdsa_rdfc_2019_verifies_in_db(node: Node, p256_key: IssuerKey, case: Case) -> None:
+    from microcred.suites import sign_proof
+
+    signed = sign_proof(case.make(p256_key), p256_key, cryptosuite="ecdsa-rdfc-2019", created=CREATED)
+    result = node.run("verify-di.mjs", node.file(f"mc-ecdsa-{case.id}.json", signed), "--now", NOW_ISO)
+    assert result["verified"] is True, result["error"]
+    forged = node.run(
+        "verify-di.mjs", node.file(f"mc-ecdsa-t-{case.id}.json", _tamper(signed)), "--now", NOW_ISO
+    )
+    assert forged["verified"] is False
+
+
+@pytest.mark.parametrize("case", FULL_CASES, ids=[c.id for c in FULL_CASES])
+def test_db_ecdsa_rdfc_2019_verifies_in_microcred(node: Node, p256_key: IssuerKey, case: Case) -> None:
+    unsigned = node.file(f"unsigned-ecdsa-{case.id}.json", case.make(p256_key))
+    keyfile = node.file("p256-key.json", node_key(p256_key))
+    signed = node.run("sign-di.mjs", unsigned, keyfile, "--created", CREATED_ISO)
+    assert signed["proof"]["cryptosuite"] == "ecdsa-rdfc-2019"
+    report = mc_verify(signed)
+    failed = [c for c in report.checks if c.status == "failed" and c.id != "status"]
+    assert not failed, _report_text(report)
+    assert report.check("proof").status == "passed" and report.check("issuer_key").status == "passed"
+    assert not mc_verify(_tamper(signed)).verified
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_same_key_same_proof_value(node: Node, ed_key: IssuerKey, case: Case) -> None:
     """Ed25519 and RDFC-1.0 are deterministic: the same document, key and ``created`` sign identically."""

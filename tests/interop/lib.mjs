@@ -14,6 +14,7 @@ import {readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import path from 'node:path';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey';
 import {driver as didKeyDriverFactory} from '@digitalbazaar/did-method-key';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -71,6 +72,10 @@ export function makeDidKeyDriver() {
   didKeyDriver.use({
     multibaseMultikeyHeader: 'z6Mk',
     fromMultibase: Ed25519Multikey.from
+  });
+  didKeyDriver.use({
+    multibaseMultikeyHeader: 'zDna',  // P-256 (ecdsa-rdfc-2019)
+    fromMultibase: EcdsaMultikey.from
   });
   return didKeyDriver;
 }
@@ -152,6 +157,29 @@ export async function loadEd25519KeyPair(json) {
   keyPair.controller = controller;
   keyPair.id = json.id ?? json.kid ?? `${controller}#${keyPair.publicKeyMultibase}`;
   return keyPair;
+}
+
+/**
+ * A P-256 Multikey key pair (with signer) from JSON: Multikey (publicKeyMultibase zDna… +
+ * secretKeyMultibase) or an EC P-256 JWK (with "d"). Without id/controller the key's did:key is used.
+ */
+export async function loadEcdsaKeyPair(json) {
+  const keyPair = json.kty ?
+    await EcdsaMultikey.fromJwk({jwk: json, secretKey: Boolean(json.d)}) :
+    await EcdsaMultikey.from({
+      type: 'Multikey',
+      publicKeyMultibase: json.publicKeyMultibase,
+      secretKeyMultibase: json.secretKeyMultibase ?? json.privateKeyMultibase
+    });
+  const controller = json.controller ?? `did:key:${keyPair.publicKeyMultibase}`;
+  keyPair.controller = controller;
+  keyPair.id = json.id ?? json.kid ?? `${controller}#${keyPair.publicKeyMultibase}`;
+  return keyPair;
+}
+
+/** Whether key JSON is a P-256 key (EC JWK, or a zDna… Multikey). */
+export function isEcdsaKey(json) {
+  return json.kty === 'EC' || String(json.publicKeyMultibase ?? '').startsWith('zDna');
 }
 
 /** A file's text, or stdin for "-". */

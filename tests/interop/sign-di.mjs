@@ -1,4 +1,5 @@
-// Sign a credential with Digital Bazaar's stack: DataIntegrityProof, cryptosuite eddsa-rdfc-2022.
+// Sign a credential with Digital Bazaar's stack: DataIntegrityProof, cryptosuite eddsa-rdfc-2022 (an
+// Ed25519 key) or ecdsa-rdfc-2019 (a P-256 key: EC JWK or zDna… Multikey).
 //
 //   node sign-di.mjs UNSIGNED.json|- KEYPAIR.json [--created ISO8601] [--proof-only]
 //
@@ -13,7 +14,10 @@ import * as vc from '@digitalbazaar/vc';
 import jsigs from 'jsonld-signatures';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022CryptoSuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
-import {loadEd25519KeyPair, makeDocumentLoader, readJsonArg, runCli, UsageError} from './lib.mjs';
+import {cryptosuite as ecdsaRdfc2019CryptoSuite} from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
+import {
+  isEcdsaKey, loadEcdsaKeyPair, loadEd25519KeyPair, makeDocumentLoader, readJsonArg, runCli, UsageError
+} from './lib.mjs';
 
 const USAGE = 'node sign-di.mjs UNSIGNED.json|- KEYPAIR.json [--created ISO8601] [--proof-only]';
 
@@ -32,9 +36,12 @@ await runCli(async argv => {
   }
   const [input, keyFile] = parsed.positionals;
   const credential = readJsonArg(input);
-  const keyPair = await loadEd25519KeyPair(readJsonArg(keyFile));
+  const keyJson = readJsonArg(keyFile);
+  const ecdsa = isEcdsaKey(keyJson);
+  const keyPair = ecdsa ? await loadEcdsaKeyPair(keyJson) : await loadEd25519KeyPair(keyJson);
   const documentLoader = makeDocumentLoader();
-  const options = {signer: keyPair.signer(), cryptosuite: eddsaRdfc2022CryptoSuite};
+  const cryptosuite = ecdsa ? ecdsaRdfc2019CryptoSuite : eddsaRdfc2022CryptoSuite;
+  const options = {signer: keyPair.signer(), cryptosuite};
   if(parsed.values.created) {
     const created = new Date(parsed.values.created);
     if(Number.isNaN(created.getTime())) {
