@@ -546,6 +546,23 @@ def test_db_ecdsa_rdfc_2019_verifies_in_microcred(node: Node, p256_key: IssuerKe
     assert not mc_verify(_tamper(signed)).verified
 
 
+@pytest.mark.parametrize("case", FULL_CASES, ids=[c.id for c in FULL_CASES])
+def test_eddsa_jcs_2022_both_ways(node: Node, ed_key: IssuerKey, case: Case) -> None:
+    from microcred.suites import sign_proof
+
+    ours = sign_proof(case.make(ed_key), ed_key, cryptosuite="eddsa-jcs-2022", created=CREATED)
+    result = node.run("verify-di.mjs", node.file(f"mc-jcs-{case.id}.json", ours), "--now", NOW_ISO)
+    assert result["verified"] is True, result["error"]
+    unsigned = node.file(f"unsigned-jcs-{case.id}.json", case.make(ed_key))
+    keyfile = node.file("ed25519-key.json", node_key(ed_key))
+    theirs = node.run("sign-di.mjs", unsigned, keyfile, "--created", CREATED_ISO, "--jcs")
+    assert theirs["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+    report = mc_verify(theirs)
+    failed = [c for c in report.checks if c.status == "failed" and c.id != "status"]
+    assert not failed, _report_text(report)
+    assert not mc_verify(_tamper(theirs)).verified
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_same_key_same_proof_value(node: Node, ed_key: IssuerKey, case: Case) -> None:
     """Ed25519 and RDFC-1.0 are deterministic: the same document, key and ``created`` sign identically."""

@@ -1,5 +1,5 @@
 // Sign a credential with Digital Bazaar's stack: DataIntegrityProof, cryptosuite eddsa-rdfc-2022 (an
-// Ed25519 key) or ecdsa-rdfc-2019 (a P-256 key: EC JWK or zDna… Multikey).
+// Ed25519 key; eddsa-jcs-2022 with --jcs) or ecdsa-rdfc-2019 (a P-256 key: EC JWK or zDna… Multikey).
 //
 //   node sign-di.mjs UNSIGNED.json|- KEYPAIR.json [--created ISO8601] [--proof-only]
 //
@@ -15,18 +15,19 @@ import jsigs from 'jsonld-signatures';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022CryptoSuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import {cryptosuite as ecdsaRdfc2019CryptoSuite} from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
+import {createSignCryptosuite as eddsaJcs2022} from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import {
   isEcdsaKey, loadEcdsaKeyPair, loadEd25519KeyPair, makeDocumentLoader, readJsonArg, runCli, UsageError
 } from './lib.mjs';
 
-const USAGE = 'node sign-di.mjs UNSIGNED.json|- KEYPAIR.json [--created ISO8601] [--proof-only]';
+const USAGE = 'node sign-di.mjs UNSIGNED.json|- KEYPAIR.json [--created ISO8601] [--proof-only] [--jcs]';
 
 await runCli(async argv => {
   let parsed;
   try {
     parsed = parseArgs({
       args: argv, allowPositionals: true,
-      options: {'proof-only': {type: 'boolean'}, created: {type: 'string'}}
+      options: {'proof-only': {type: 'boolean'}, jcs: {type: 'boolean'}, created: {type: 'string'}}
     });
   } catch(e) {
     throw new UsageError(e.message);
@@ -40,7 +41,8 @@ await runCli(async argv => {
   const ecdsa = isEcdsaKey(keyJson);
   const keyPair = ecdsa ? await loadEcdsaKeyPair(keyJson) : await loadEd25519KeyPair(keyJson);
   const documentLoader = makeDocumentLoader();
-  const cryptosuite = ecdsa ? ecdsaRdfc2019CryptoSuite : eddsaRdfc2022CryptoSuite;
+  const cryptosuite = ecdsa ? ecdsaRdfc2019CryptoSuite :
+    parsed.values.jcs ? eddsaJcs2022() : eddsaRdfc2022CryptoSuite;
   const options = {signer: keyPair.signer(), cryptosuite};
   if(parsed.values.created) {
     const created = new Date(parsed.values.created);

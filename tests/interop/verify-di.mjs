@@ -1,4 +1,4 @@
-// Verify a Data Integrity (eddsa-rdfc-2022 or ecdsa-rdfc-2019) credential with Digital Bazaar's stack.
+// Verify a Data Integrity (eddsa-rdfc-2022, ecdsa-rdfc-2019, eddsa-jcs-2022) credential with Digital Bazaar's stack.
 //
 //   node verify-di.mjs CRED.json|- [--proof-only] [--now ISO8601] [--status-list LIST.json ...]
 //
@@ -19,6 +19,7 @@ import jsigs from 'jsonld-signatures';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022CryptoSuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import {cryptosuite as ecdsaRdfc2019CryptoSuite} from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
+import {createVerifyCryptosuite as eddsaJcs2022} from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import {errorText, makeDocumentLoader, readJsonArg, runCli, UsageError} from './lib.mjs';
 
 const USAGE = 'node verify-di.mjs CRED.json|- [--proof-only] [--now ISO8601] [--status-list LIST.json ...]';
@@ -43,9 +44,10 @@ await runCli(async argv => {
   const credential = readJsonArg(parsed.positionals[0]);
   const lists = (parsed.values['status-list'] ?? []).map(readJsonArg);
   const documentLoader = makeDocumentLoader({documents: lists});
-  const suite = [  // eddsa-rdfc-2022 and ecdsa-rdfc-2019
+  const suite = [  // eddsa-rdfc-2022, ecdsa-rdfc-2019 and eddsa-jcs-2022
     new DataIntegrityProof({cryptosuite: eddsaRdfc2022CryptoSuite}),
-    new DataIntegrityProof({cryptosuite: ecdsaRdfc2019CryptoSuite})
+    new DataIntegrityProof({cryptosuite: ecdsaRdfc2019CryptoSuite}),
+    new DataIntegrityProof({cryptosuite: eddsaJcs2022()})
   ];
   const proofOnly = Boolean(parsed.values['proof-only']);
   let result;
