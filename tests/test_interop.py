@@ -913,3 +913,51 @@ def test_jose_rejects_microcred_jwt_under_other_key(
         "jose-verify.mjs", token, node.file(f"{alg}-other.json", other.public_jwk()), "--now", NOW_ISO
     )
     assert result["verified"] is False
+
+
+# ------------------------------------------------------------------------------------------ presentations
+
+VP_CHALLENGE, VP_DOMAIN = "c0ffee-4c1b-interop", "jobs.example"
+
+
+def test_our_presentation_verifies_in_db(node: Node, ed_key: IssuerKey) -> None:
+    from microcred import present
+
+    holder = generate_key("Ed25519")
+    case = next(c for c in CASES if c.id.startswith("microcred-example-"))
+    credential = mc_sign(case.make(ed_key), ed_key)
+    vp = present([credential], holder, domain=VP_DOMAIN, challenge=VP_CHALLENGE, now=CREATED)
+    args = ["--challenge", VP_CHALLENGE, "--domain", VP_DOMAIN, "--now", NOW_ISO]
+    result = node.run("present-di.mjs", "verify", node.file("mc-vp.json", vp), *args)
+    assert result["verified"] is True, result["error"]
+    assert result["credentialResults"] == [True]
+    stale = node.run(
+        "present-di.mjs", "verify", node.file("mc-vp.json", vp), "--challenge", "stale", "--now", NOW_ISO
+    )
+    assert stale["verified"] is False
+
+
+def test_db_presentation_verifies_in_microcred(node: Node, ed_key: IssuerKey) -> None:
+    from microcred import verify_presentation
+    from microcred.fetch import offline_fetch
+
+    holder = generate_key("Ed25519")
+    case = next(c for c in CASES if c.id.startswith("microcred-example-"))
+    credential = mc_sign(case.make(ed_key), ed_key)
+    unsigned = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "holder": holder.controller,
+        "verifiableCredential": [credential],
+    }
+    keyfile = node.file("holder-key.json", node_key(holder))
+    args = ["--challenge", VP_CHALLENGE, "--domain", VP_DOMAIN, "--created", CREATED_ISO]
+    signed = node.run("present-di.mjs", "sign", node.file("db-vp.json", unsigned), keyfile, *args)
+    assert signed["proof"]["proofPurpose"] == "authentication"
+    report = verify_presentation(
+        signed, domain=VP_DOMAIN, challenge=VP_CHALLENGE, fetch=offline_fetch({}), now=NOW
+    )
+    assert report.check("proof").status == "passed", report.to_text()
+    assert report.check("holder").status == "passed", report.to_text()
+    assert report.check("credentials").status == "passed", report.to_text()
+    assert not verify_presentation(signed, challenge="stale", fetch=offline_fetch({}), now=NOW).verified

@@ -13,8 +13,8 @@ import path from 'node:path';
 import {invoke} from './lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SCRIPTS = new Set(['contexts.mjs', 'jose-sign.mjs', 'jose-verify.mjs', 'sign-di.mjs', 'statuslist.mjs',
-  'verify-di.mjs']);
+const SCRIPTS = new Set(['contexts.mjs', 'jose-sign.mjs', 'jose-verify.mjs', 'present-di.mjs', 'sign-di.mjs',
+  'statuslist.mjs', 'verify-di.mjs']);
 const handlers = new Map();
 let loading = null;
 globalThis.microcredInteropServer = {
