@@ -257,3 +257,20 @@ def test_a_single_related_resource_object_is_one_or_more_objects():
     assert "proof" in sign(single, KEY).credential
     with pytest.raises(SchemaValidationError, match="relatedResource"):
         sign(plain(relatedResource=["https://e.example/r"]), KEY)
+
+
+def test_a_related_resource_that_is_a_json_ld_context_is_never_fetched():
+    asked: list[str] = []
+
+    def fetch(url: str) -> bytes:
+        asked.append(url)
+        return b"{}"
+
+    doc = plain(
+        relatedResource=[
+            {"id": "https://www.w3.org/ns/credentials/v2", "digestSRI": "sha256-" + "A" * 43 + "="}
+        ]
+    )
+    report = run(sign(doc, KEY).credential, fetch=fetch)
+    assert asked == [] and report.check("related_resource").status == "warning"
+    assert "never fetched" in report.check("related_resource").message

@@ -14,6 +14,7 @@ from ..credential.schema import schema_errors
 from ..credential.vcdm import vcdm_problems
 from ..errors import CanonicalizationError, JsonLdError, MicrocredError, SchemaValidationError
 from ..jsonld.canonical import check_safe_mode
+from ..jsonld.loader import known_context_urls
 from ..jsonld.protection import check_unprotected_terms
 from ..keys.dids import key_url_under
 from ..keys.multibase import multibase_decode
@@ -338,6 +339,9 @@ def check_related_resources(credential: Mapping[str, Any], fetch: Fetch) -> Chec
             return Check(
                 "related_resource", "failed", f"the digest of {url} is malformed or of an unknown kind"
             )
+        if url.split("#")[0] in known_context_urls():  # verification never fetches a JSON-LD context
+            unavailable.append(f"{url} (a JSON-LD context: never fetched while verifying)")
+            continue
         try:
             data = fetch(url)
         except (MicrocredError, OSError) as exc:
