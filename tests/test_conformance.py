@@ -118,7 +118,7 @@ def _resigned(badge: dict, change) -> dict:
     doc = copy.deepcopy(badge)
     doc.pop("proof")
     change(doc)
-    return sign_proof(doc, KEY)
+    return sign_proof(doc, KEY, created=ISSUED)
 
 
 def test_schema_departures_are_warnings_naming_each_and_strict_makes_them_errors(badge):
@@ -187,11 +187,15 @@ def test_checks_option_skips_the_others_and_reports_them_skipped(badge):
 def test_domain_and_challenge_must_be_the_proofs(badge):
     doc = copy.deepcopy(badge)
     doc.pop("proof")
-    bound = sign_proof(doc, KEY, domain="employer.example", challenge="n-0S6_WzA2Mj")
+    bound = sign_proof(doc, KEY, domain="employer.example", challenge="n-0S6_WzA2Mj", created=ISSUED)
     assert run(bound, domain="employer.example", challenge="n-0S6_WzA2Mj").verified
     wrong = run(bound, domain="employer.example", challenge="other")
     assert not wrong.verified and "challenge" in wrong.check("proof").message
     assert not run(badge, domain="employer.example").verified
+    # a proof "created" after the check's clock is only a warning: domain and challenge still hold
+    late = sign_proof(doc, KEY, domain="employer.example", challenge="n-0S6_WzA2Mj")
+    assert run(late, domain="employer.example", challenge="n-0S6_WzA2Mj").check("proof").status == "warning"
+    assert not run(late, domain="employer.example", challenge="other").verified
 
 
 def test_a_json_string_where_an_object_belongs_is_refused(badge):

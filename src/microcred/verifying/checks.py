@@ -403,7 +403,7 @@ def check_proof_binding(
     document: Mapping[str, Any], proof_check: Check, domain: str | None, challenge: str | None
 ) -> Check:
     """``proof`` again: when a ``domain`` / ``challenge`` is expected, the verified proof must carry it."""
-    if proof_check.status != "passed" or (domain is None and challenge is None):
+    if proof_check.status not in ("passed", "warning") or (domain is None and challenge is None):
         return proof_check
     proofs = document.get("proof")
     proof = (proofs[0] if proofs else None) if isinstance(proofs, list) else proofs
@@ -414,7 +414,10 @@ def check_proof_binding(
         found = proof_values(proof, "challenge") or "none"
         return Check("proof", "failed", f"the proof's challenge is {found}, not the expected {challenge!r}")
     return Check(
-        "proof", "passed", proof_check.message + " (domain and challenge as expected)", proof_check.details
+        "proof",
+        proof_check.status,
+        proof_check.message + " (domain and challenge as expected)",
+        proof_check.details,
     )
 
 
