@@ -3,7 +3,10 @@
 Each test runs one of the small Node CLIs in ``tests/interop/`` (see its README) and compares verdicts:
 
 * Data Integrity ``eddsa-rdfc-2022``: microcred signs, ``@digitalbazaar/vc`` verifies, and the reverse;
-  with the same key and ``created`` both produce the same ``proofValue`` byte for byte.
+  with the same key and ``created`` both produce the same ``proofValue`` byte for byte. The same both ways
+  for ``ecdsa-rdfc-2019`` (P-256) and ``eddsa-jcs-2022``, and for verifiable presentations (challenge and
+  domain held). microcred's extension context reaches Digital Bazaar only as a web verifier would get it:
+  through the w3id.org rules and the published site's files (a URL map; nothing is handed over by hand).
 * VC-JWT (EdDSA, ES256, RS256): microcred signs, ``jose`` verifies, and the reverse.
 * Bitstring Status List: ``encodedList`` values decode to the same set bits on both sides, and a
   microcred status list credential is read by ``@digitalbazaar/vc-bitstring-status-list`` checkStatus.
