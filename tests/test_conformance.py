@@ -278,3 +278,15 @@ def test_a_related_resource_that_is_a_json_ld_context_is_never_fetched():
     report = run(sign(doc, KEY).credential, fetch=fetch)
     assert asked == [] and report.check("related_resource").status == "warning"
     assert "never fetched" in report.check("related_resource").message
+
+
+def test_a_relative_entry_id_is_refused_by_path_in_either_format():
+    from microcred import JsonLdError
+
+    doc = plain(evidence=[{"id": "relative/evidence", "type": ["Evidence"]}])
+    with pytest.raises(JsonLdError) as di:  # JSON-LD safe mode, before any proof is made
+        sign(doc, KEY, format="di")
+    assert di.value.path == "evidence[0].id"
+    with pytest.raises(SchemaValidationError) as jwt:  # a VC-JWT has no JSON-LD step: VCDM says it
+        sign(doc, KEY, format="jwt")
+    assert jwt.value.path == "evidence[0].id"

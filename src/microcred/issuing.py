@@ -147,7 +147,9 @@ def sign(
     if "proof" in credential:
         raise ProofError("the credential already carries a proof", path="proof", code="proof.already_signed")
     check_limits(credential)  # before anything walks it: a hostile depth is an error, not a RecursionError
-    problems = vcdm_problems(credential, allow_v1=True)
+    format = format or default_format(key.algorithm)
+    # a Data Integrity proof's JSON-LD safe mode refuses relative ids by path itself (a JsonLdError)
+    problems = vcdm_problems(credential, allow_v1=True, check_ids=format != "di")
     if problems:
         listing = "; ".join(str(p) for p in problems)
         raise SchemaValidationError(
@@ -157,7 +159,6 @@ def sign(
         )
     _check_issuer(credential, key)
     check_unprotected_terms(credential, loader)  # what verify() refuses is not signed either
-    format = format or default_format(key.algorithm)
     if format == "jwt":
         token = sign_jwt(dict(credential), key, now=now)
         return IssuedCredential(dict(credential), "jwt", token)

@@ -97,10 +97,13 @@ def _check_related(value: Any, out: list[Problem]) -> None:
             out.append(Problem(f"{path}.digestMultibase", f"{mb!r} is not a multibase multihash"))
 
 
-def vcdm_problems(doc: object, *, allow_v1: bool = False) -> list[Problem]:
+def vcdm_problems(doc: object, *, allow_v1: bool = False, check_ids: bool = True) -> list[Problem]:
     """Every VCDM 2.0 departure of ``doc`` (a credential, proof aside); empty when it conforms.
 
     ``allow_v1`` accepts a VCDM 1.1 credential (base context v1, ``issuanceDate``) as verifiers must.
+    ``check_ids=False`` leaves the ``id`` values of the credential, its subjects and its typed entries to
+    JSON-LD safe mode, which refuses a relative IRI by path when a Data Integrity proof is made (the
+    issuer and ``relatedResource`` ids are checked here always).
     """
     if not isinstance(doc, Mapping):
         return [Problem("(credential)", "a credential must be a JSON object")]
@@ -112,7 +115,7 @@ def vcdm_problems(doc: object, *, allow_v1: bool = False) -> list[Problem]:
         out.append(Problem("@context", "missing or not an array"))
     elif first != V2_CONTEXT and not v1:
         out.append(Problem("@context[0]", f"must be {V2_CONTEXT}, not {first!r}"))
-    if "id" in doc and not is_url(doc["id"]):
+    if check_ids and "id" in doc and not is_url(doc["id"]):
         out.append(Problem("id", f"{doc['id']!r} is not a URL"))
     types = _types(doc.get("type"))
     if "type" not in doc:
@@ -134,7 +137,7 @@ def vcdm_problems(doc: object, *, allow_v1: bool = False) -> list[Problem]:
         out.append(Problem("credentialSubject", "must be one or more non-empty objects (claims)"))
     else:
         for i, s in enumerate(subjects):
-            if "id" in s and not is_url(s["id"]):
+            if check_ids and "id" in s and not is_url(s["id"]):
                 where = "credentialSubject" + (f"[{i}]" if isinstance(subject, list) else "")
                 out.append(Problem(f"{where}.id", f"{s['id']!r} is not a URL"))
     if v1:
@@ -153,9 +156,9 @@ def vcdm_problems(doc: object, *, allow_v1: bool = False) -> list[Problem]:
         for i, item in enumerate(items):
             path = name + (f"[{i}]" if isinstance(value, list) else "")
             _check_type(item, path, out)
-            if "id" in item and not is_url(item["id"]):
+            if check_ids and "id" in item and not is_url(item["id"]):
                 out.append(Problem(f"{path}.id", f"{item['id']!r} is not a URL"))
-            if name == "credentialSchema" and not is_url(item.get("id")):
+            if name == "credentialSchema" and ("id" not in item or (check_ids and not is_url(item["id"]))):
                 out.append(Problem(f"{path}.id", "missing or not a URL"))
     if "relatedResource" in doc:
         _check_related(doc["relatedResource"], out)
