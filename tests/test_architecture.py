@@ -39,7 +39,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("microcred.issuing", "microcred.verifying"),
     ("microcred.cohort",),
     ("microcred",),  # the public API: microcred/__init__.py
-    ("microcred.cli", "microcred.__main__"),
+    ("microcred.cli", "microcred.__main__", "microcred.server"),
 ]
 #: Modules that know nothing of keys and signatures.
 NO_CRYPTO = ("microcred.baking", "microcred.verifying.report", "microcred.credential")

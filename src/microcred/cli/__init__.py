@@ -23,7 +23,17 @@ from ..errors import MicrocredError
 #: Exit codes used by every command.
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
-_COMMAND_MODULES = ("_build", "_keys", "_issuing", "_ledger", "_baking", "_check", "_export", "_presenting")
+_COMMAND_MODULES = (
+    "_build",
+    "_keys",
+    "_issuing",
+    "_ledger",
+    "_baking",
+    "_check",
+    "_export",
+    "_presenting",
+    "_serve",
+)
 
 
 class CliExit(click.ClickException):

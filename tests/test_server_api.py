@@ -1,0 +1,330 @@
+"""The VC-API endpoints of `microcred serve`, driven in-process as a platform would (ASGI client):
+every endpoint, and every kind of refusal answered with a problem-details 4xx, never a 500."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import pytest
+from starlette.testclient import TestClient
+
+from microcred.keys.material import generate_key
+from microcred.server import create_app
+from server_support import API_KEY, PUBLIC_URL, definition_data, server_config
+
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+VC2 = "https://www.w3.org/ns/credentials/v2"
+
+
+@pytest.fixture(scope="module")
+def key():
+    return generate_key("Ed25519")
+
+
+@pytest.fixture
+def client(key, tmp_path):
+    with TestClient(
+        create_app(server_config(key, tmp_path / "ledger.db")), raise_server_exceptions=False
+    ) as c:
+        yield c
+
+
+def _issue(client, **extra):
+    body = {"definition": definition_data(), "recipient": "ada@example.org", "name": "Ada", **extra}
+    response = client.post("/credentials/issue", json=body, headers=AUTH)
+    assert response.status_code == 201, response.text
+    return response.json()["verifiableCredential"]
+
+
+def _problem(response, status, code=None):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status and body["detail"]
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+def test_the_library_does_not_import_web_dependencies():
+    code = (
+        "import sys, microcred, microcred.cli; web = ('starlette', 'uvicorn', 'multipart', 'httpx'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in web))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_issue_from_a_definition_then_verify_it(client):
+    credential = _issue(client)
+    assert credential["issuer"]["id"].startswith("did:key:")
+    assert credential["credentialStatus"]
+    status_urls = {e["statusListCredential"] for e in credential["credentialStatus"]}
+    assert all(u.startswith(PUBLIC_URL + "/status/") for u in status_urls)
+    response = client.post("/credentials/verify", json={"verifiableCredential": credential})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["verified"] is True and body["errors"] == []
+    assert {"proof", "status", "expiration"} <= set(body["checks"])
+
+
+def test_issue_a_full_credential_signs_it_as_given(client, key):
+    credential = {
+        "@context": [VC2],
+        "type": ["VerifiableCredential"],
+        "issuer": key.controller,
+        "credentialSubject": {"id": "did:example:learner", "name": "Grace"},
+    }
+    response = client.post("/credentials/issue", json={"credential": credential, "options": {}}, headers=AUTH)
+    assert response.status_code == 201, response.text
+    signed = response.json()["verifiableCredential"]
+    assert signed["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert signed["credentialSubject"] == credential["credentialSubject"]
+    assert signed["credentialStatus"][0]["type"] == "BitstringStatusListEntry"
+    verified = client.post(
+        "/credentials/verify",
+        json={"verifiableCredential": signed, "options": {"checks": ["proof", "status"]}},
+    )
+    assert verified.status_code == 200, verified.text
+
+
+def test_issue_as_a_vc_jwt_is_an_enveloped_credential(client):
+    enveloped = _issue(client, options={"format": "jwt"})
+    assert enveloped["type"] == "EnvelopedVerifiableCredential"
+    assert enveloped["id"].startswith("data:application/vc+jwt,")
+    assert client.post("/credentials/verify", json={"verifiableCredential": enveloped}).status_code == 200
+    token = enveloped["id"].split(",", 1)[1]
+    assert client.post("/credentials/verify", json={"verifiableCredential": token}).json()["verified"] is True
+
+
+def test_tampered_credential_is_422_naming_the_proof(client):
+    credential = _issue(client)
+    credential["credentialSubject"]["achievement"]["name"] = "Doctor of Everything"
+    response = client.post("/credentials/verify", json={"verifiableCredential": credential})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["verified"] is False
+    assert "proof" in [e["id"] for e in body["errors"]]
+
+
+def test_revoke_suspend_reinstate_and_the_list_says_so(client):
+    credential = _issue(client)
+    cid = credential["id"]
+
+    def verdict():
+        return client.post("/credentials/verify", json={"verifiableCredential": credential})
+
+    assert verdict().status_code == 200
+    change = {
+        "credentialId": cid,
+        "credentialStatus": [{"type": "BitstringStatusListCredential", "status": "suspended"}],
+    }
+    response = client.post("/credentials/status", json=change, headers=AUTH)
+    assert response.status_code == 200 and response.json()["status"] == "suspended"
+    body = verdict().json()
+    assert body["verified"] is False
+    assert [e["details"]["outcome"] for e in body["errors"] if e["id"] == "status"] == ["suspended"]
+    assert (
+        client.post(
+            "/credentials/status", json={"credentialId": cid, "status": "reinstate"}, headers=AUTH
+        ).status_code
+        == 200
+    )
+    assert verdict().status_code == 200
+    assert (
+        client.post(
+            "/credentials/status", json={"credentialId": cid, "status": "revoke"}, headers=AUTH
+        ).status_code
+        == 200
+    )
+    body = verdict().json()
+    assert [e["details"]["outcome"] for e in body["errors"] if e["id"] == "status"] == ["revoked"]
+
+
+def test_status_lists_are_served_at_the_urls_the_credentials_name(client):
+    credential = _issue(client)
+    for entry in credential["credentialStatus"]:
+        url = entry["statusListCredential"]
+        response = client.get(url.removeprefix(PUBLIC_URL))
+        assert response.status_code == 200, url
+        document = response.json()
+        assert document["id"] == url
+        assert document["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+        assert document["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+        assert document["credentialSubject"]["statusPurpose"] == entry["statusPurpose"]
+    _problem(client.get("/status/revocation-999"), 404, "status.unknown_list")
+
+
+def test_options_checks_domain_and_challenge(client):
+    credential = _issue(client)
+    good = {"verifiableCredential": credential, "options": {"checks": ["proof"]}}
+    body = client.post("/credentials/verify", json=good).json()
+    assert body["verified"] is True and "status" not in body["checks"]
+    unknown = client.post(
+        "/credentials/verify", json={"verifiableCredential": credential, "options": {"checks": ["magic"]}}
+    )
+    assert "magic" in _problem(unknown, 400, "options.checks")["detail"]
+    challenged = {"verifiableCredential": credential, "options": {"challenge": "abc123"}}
+    response = client.post("/credentials/verify", json=challenged)
+    assert response.status_code == 422
+    assert [e["id"] for e in response.json()["errors"]] == ["challenge"]
+
+
+@pytest.mark.parametrize("path", ["/credentials/issue", "/credentials/status"])
+def test_auth_missing_or_wrong(client, path):
+    _problem(client.post(path, json={}), 401, "auth.missing")
+    _problem(
+        client.post(path, json={}, headers={"Authorization": "Bearer not-the-key-at-all-000"}),
+        401,
+        "auth.wrong",
+    )
+
+
+def test_oversized_body_is_413(key, tmp_path):
+    app = create_app(server_config(key, tmp_path / "l.db", max_body=2048))
+    with TestClient(app) as small:
+        big = {"verifiableCredential": {"x": "y" * 5000}}
+        _problem(small.post("/credentials/verify", json=big), 413, "body.too_large")
+        _problem(small.post("/credentials/issue", json=big, headers=AUTH), 413, "body.too_large")
+
+        def chunks():  # no Content-Length: the limit holds on what is actually sent
+            for _ in range(10):
+                yield b" " * 1000
+
+        _problem(
+            small.post("/credentials/verify", content=chunks(), headers={"Content-Type": "application/json"}),
+            413,
+        )
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ('"just a string"', "body.not_object"),
+        ("[1, 2]", "body.not_object"),
+        ("{not json", "body.json"),
+        ("[" * 100_000, "body.json"),
+        ('{"verifiableCredential": "{\\"@context\\": 1}"}', "body.field"),
+        ('{"verifiableCredential": null}', "body.field"),
+        ('{"verifiableCredential": {"type": ["NonconformingDocument"]}}', None),
+        ('{"verifiableCredential": {}, "options": "proof"}', "body.field"),
+    ],
+)
+def test_bad_verify_bodies_are_4xx_problems_never_500(client, body, code):
+    response = client.post("/credentials/verify", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code in (400, 422), response.text
+    if response.status_code == 400:
+        _problem(response, 400, code)
+    else:
+        assert response.json()["verified"] is False
+
+
+def test_json_string_instead_of_object_when_issuing(client):
+    response = client.post(
+        "/credentials/issue", content='"a credential"', headers={**AUTH, "Content-Type": "application/json"}
+    )
+    _problem(response, 400, "body.not_object")
+    response = client.post("/credentials/issue", json={"credential": "a credential"}, headers=AUTH)
+    assert _problem(response, 400, "body.field")["field"] == "credential"
+
+
+def test_unknown_suite_and_bad_credentials_are_refused_when_issuing(client, key):
+    credential = {
+        "@context": [VC2],
+        "type": ["VerifiableCredential"],
+        "credentialSubject": {"id": "did:example:1"},
+    }
+    response = client.post(
+        "/credentials/issue",
+        json={"credential": credential, "options": {"cryptosuite": "rot13-2025"}},
+        headers=AUTH,
+    )
+    assert "rot13-2025" in _problem(response, 400, "options.cryptosuite")["detail"]
+    no_subject = {"@context": [VC2], "type": ["VerifiableCredential"]}
+    _problem(
+        client.post("/credentials/issue", json={"credential": no_subject}, headers=AUTH),
+        400,
+        "credential.field",
+    )
+    undefined = {**credential, "credentialSubject": {"id": "did:example:1", "undefinedTerm": 1}}
+    response = client.post("/credentials/issue", json={"credential": undefined}, headers=AUTH)
+    assert "undefinedTerm" in _problem(response, 400)["detail"]
+    other_issuer = {**credential, "issuer": "did:example:someone-else"}
+    _problem(client.post("/credentials/issue", json={"credential": other_issuer}, headers=AUTH), 400)
+    _problem(
+        client.post(
+            "/credentials/issue", json={"definition": {"issuer": {}}, "recipient": "a@b.org"}, headers=AUTH
+        ),
+        400,
+    )
+
+
+def test_status_update_of_an_unknown_id_is_404(client):
+    body = {"credentialId": "urn:uuid:00000000-0000-4000-8000-000000000000", "status": "revoke"}
+    _problem(client.post("/credentials/status", json=body, headers=AUTH), 404, "status.unknown_id")
+    _problem(
+        client.post("/credentials/status", json={"credentialId": 7, "status": "revoke"}, headers=AUTH), 400
+    )
+    _problem(
+        client.post("/credentials/status", json={"credentialId": "x", "status": "delete"}, headers=AUTH), 400
+    )
+
+
+def test_presentations_without_library_support_are_a_clear_501(client):
+    _problem(
+        client.post("/presentations/verify", json={"verifiablePresentation": {}}),
+        501,
+        "presentations.unsupported",
+    )
+    _problem(client.post("/presentations/verify", json={"verifiablePresentation": 3}), 400)
+
+
+def test_openapi_document_lists_every_endpoint(client):
+    document = client.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.1")
+    assert {
+        "/credentials/issue",
+        "/credentials/verify",
+        "/presentations/verify",
+        "/credentials/status",
+    } <= set(document["paths"])
+
+
+def test_unknown_routes_and_methods_are_problems(client):
+    _problem(client.get("/nope"), 404, "route.unknown")
+    _problem(client.get("/credentials/verify"), 405, "route.method")
+    response = client.post("/credentials/verify", content="x", headers={"Content-Type": "text/plain"})
+    _problem(response, 415, "body.media_type")
+
+
+def test_every_response_carries_a_strict_csp(client):
+    for response in (
+        client.get("/"),
+        client.get("/openapi.json"),
+        client.post("/credentials/verify", json=[]),
+    ):
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "'unsafe-inline'" not in policy
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_server_without_key_or_ledger_still_verifies(key, tmp_path):
+    with TestClient(create_app(server_config(key, tmp_path / "l.db"))) as issuer:
+        credential = _issue(issuer, options={"format": "jwt"})
+    token = credential["id"].split(",", 1)[1]
+    bare = dataclasses.replace(server_config(key, None), key=None)
+    with TestClient(create_app(bare)) as verifier:
+        response = verifier.post(
+            "/credentials/verify", json={"verifiableCredential": token, "options": {"checks": ["proof"]}}
+        )
+        assert response.status_code == 200, response.text
+        _problem(
+            verifier.post("/credentials/issue", json={"credential": {}}, headers=AUTH), 501, "issue.no_key"
+        )
+        # the status lists live on the issuer's server: without them the full check cannot say "verified"
+        body = verifier.post("/credentials/verify", json={"verifiableCredential": token}).json()
+        assert body["verified"] is False and [e["id"] for e in body["errors"]] == ["status"]
+    assert json.dumps(body)
