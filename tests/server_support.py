@@ -21,11 +21,11 @@ def definition_data() -> dict:
     return json.loads(json.dumps(data, default=lambda value: value.isoformat()))  # TOML dates → ISO text
 
 
-def server_config(key: IssuerKey, ledger_path: Path, **overrides) -> ServerConfig:
-    """A server that issues with ``key`` into ``ledger_path`` and never uses the network."""
+def server_config(issuer_key: IssuerKey, ledger_path: Path | None, **overrides) -> ServerConfig:
+    """A server that issues with ``issuer_key`` into ``ledger_path`` and never uses the network."""
     options = {
         "public_url": PUBLIC_URL,
-        "key": key,
+        "key": issuer_key,
         "ledger_path": ledger_path,
         "api_keys": (API_KEY,),
         "suspension": True,

@@ -134,9 +134,18 @@ class VerificationReport:
         lines.append("")
         view = self.employer_view()
         if view is not None:
-            lines.append(view.to_text().split("\n", 1)[1])  # its verdict line is the one above
+            body: str | None = view.to_text().split("\n", 1)[1]  # its verdict line is the one above
         elif self.elements is not None:
-            lines.append(elements_text(dict(self.elements)))
+            body = elements_text(dict(self.elements))
+        else:
+            body = None
+        if body is not None and self.verified:
+            lines.append(body)
+            if view is None:
+                lines.append("")
+        elif body is not None:  # a tampered title must not read like a signed one
+            lines.append("UNVERIFIED CLAIMS — the credential did not verify; none of this can be trusted:")
+            lines += [f"  | {line}" if line else "  |" for line in body.splitlines()]
             lines.append("")
         lines.append("Checks:")
         marks = {"passed": "✔", "failed": "✘", "warning": "!", "skipped": "–"}
