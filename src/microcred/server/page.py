@@ -64,6 +64,8 @@ table.checks th, table.checks td {
 #: Progressive enhancement only: drop a file on the drop zone to verify it at once.
 SCRIPT = """
 (function () {
+  var print = document.getElementById('print');
+  if (print) { print.hidden = false; print.addEventListener('click', function () { window.print(); }); }
   var zone = document.getElementById('drop');
   var input = document.getElementById('file');
   var form = document.getElementById('verify-form');
@@ -80,8 +82,6 @@ SCRIPT = """
     input.files = e.dataTransfer.files;
     form.submit();
   });
-  var print = document.getElementById('print');
-  if (print) { print.hidden = false; print.addEventListener('click', function () { window.print(); }); }
 })();
 """
 
@@ -152,6 +152,17 @@ def _value_html(text: str) -> str:
     return escape(text)
 
 
+_UNVERIFIED_WHY = {
+    "not_verified": "The credential did not verify, so none of the following can be trusted; it is shown "
+    "only to help you follow up.",
+    "revoked": "The awarding body signed this, but has withdrawn it: these claims no longer count.",
+    "suspended": "The awarding body signed this, but has suspended it: these claims do not count for now.",
+    "expired": "The awarding body signed this, but its validity has ended: these claims no longer count.",
+    "status_unknown": "The awarding body signed this, but whether it was revoked could not be checked: do "
+    "not rely on these claims until it can be.",
+}
+
+
 def result_page(view: PageView, max_upload: int) -> str:
     """The verdict banner, what the credential says (under "unverified" unless verified), each check."""
     source = ""
@@ -182,8 +193,8 @@ def result_page(view: PageView, max_upload: int) -> str:
         claims = (
             '<section class="unverified" aria-labelledby="says">'
             '<h2 id="says">Unverified claims — do not rely on them</h2>'
-            "<p>The credential did not verify, so none of the following can be trusted; it is shown only to "
-            f'help you follow up.</p><dl class="elements">{rows}</dl></section>'
+            f"<p>{escape(_UNVERIFIED_WHY.get(view.verdict, _UNVERIFIED_WHY['not_verified']))}</p>"
+            f'<dl class="elements">{rows}</dl></section>'
         )
     else:
         claims = ""
