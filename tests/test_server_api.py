@@ -144,6 +144,34 @@ def test_revoke_suspend_reinstate_and_the_list_says_so(client):
     assert [e["details"]["outcome"] for e in body["errors"] if e["id"] == "status"] == ["revoked"]
 
 
+def test_status_set_by_purpose_and_publish(client):
+    credential = _issue(client)
+    entry = {"type": "BitstringStatusListEntry", "statusPurpose": "suspension"}
+    response = client.post(
+        "/credentials/status",
+        json={"credentialId": credential["id"], "credentialStatus": entry},
+        headers=AUTH,
+    )
+    assert response.json()["status"] == "suspended"
+    for status in credential["credentialStatus"]:
+        path = status["statusListCredential"].removeprefix(PUBLIC_URL)
+        assert client.post(path + "/publish", headers=AUTH).status_code == 204
+        if status["statusPurpose"] == "suspension":
+            index = int(status["statusListIndex"])
+            listed = client.get(path).json()["credentialSubject"]["encodedList"]
+            assert _bit(listed, index) == 1
+    _problem(client.post("/status/revocation-77/publish", headers=AUTH), 404)
+    _problem(client.post("/status/revocation-1/publish"), 401)
+
+
+def _bit(encoded: str, index: int) -> int:
+    import base64
+    import gzip
+
+    raw = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
+    return (raw[index // 8] >> (7 - index % 8)) & 1
+
+
 def test_status_lists_are_served_at_the_urls_the_credentials_name(client):
     credential = _issue(client)
     for entry in credential["credentialStatus"]:

@@ -345,12 +345,20 @@ async def verify_presentation(request: Request) -> Response:
 # -------------------------------------------------------------------------------------------- status
 
 
+_PURPOSES: dict[str, StatusChange] = {"revocation": "revoked", "suspension": "suspended"}
+
+
 def _change_of(body: dict[str, Any]) -> StatusChange:
+    """What to do: ``status``, or ``credentialStatus`` ({type, status} or, to set the bit of a purpose,
+    {type, statusPurpose}), as an object or a one-item array."""
     statuses = body.get("credentialStatus")
-    if isinstance(statuses, list) and statuses and isinstance(statuses[0], dict):
-        word = statuses[0].get("status")
-    else:
-        word = body.get("status")
+    entry = statuses[0] if isinstance(statuses, list) and statuses else statuses
+    word = body.get("status")
+    if isinstance(entry, dict):
+        word = entry.get("status", word)
+        purpose = entry.get("statusPurpose")
+        if word is None and isinstance(purpose, str) and purpose in _PURPOSES:
+            return _PURPOSES[purpose]
     if not isinstance(word, str) or word.lower() not in _CHANGES:
         raise Problem(
             400,
@@ -394,6 +402,16 @@ async def update_status(request: Request) -> Response:
         raise _from_microcred(exc, 409 if exc.code.startswith("ledger.") else 400) from None
     state.changed()
     return JSONResponse({"credentialId": record.credential_id, "status": record.status})
+
+
+async def publish_list(request: Request) -> Response:
+    """POST {status list URL}/publish: 204; lists are always served as the ledger holds them."""
+    state: ServerState = request.app.state.microcred
+    _require_key(request, state)
+    path = request.url.path.removesuffix("/publish")
+    if await run_in_threadpool(state.own_list_url, path) is None:
+        raise Problem(404, "status.unknown_list", f"no status list is published at {path}")
+    return Response(status_code=204)
 
 
 async def status_list(request: Request) -> Response:

@@ -110,6 +110,7 @@ def create_app(config: ServerConfig) -> Starlette:
         Route("/credentials/verify", api.verify_credential, methods=["POST"]),
         Route("/presentations/verify", api.verify_presentation, methods=["POST"]),
         Route("/credentials/status", api.update_status, methods=["POST"]),
+        Route(status_prefix + "/{name}/publish", api.publish_list, methods=["POST"]),
         Route(status_prefix + "/{name:path}", api.status_list, methods=["GET"]),
     ]
     app = Starlette(
