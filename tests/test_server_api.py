@@ -356,3 +356,14 @@ def test_server_without_key_or_ledger_still_verifies(key, tmp_path):
         body = verifier.post("/credentials/verify", json={"verifiableCredential": token}).json()
         assert body["verified"] is False and [e["id"] for e in body["errors"]] == ["status"]
     assert json.dumps(body)
+
+
+def test_an_unexpected_library_exception_is_a_400_not_a_500(client, monkeypatch):
+    from microcred.server import api
+
+    def broken(*args, **kwargs):
+        raise KeyError("@vocab")  # as pyld once raised on {"@vocab": null}
+
+    monkeypatch.setattr(api, "verify", broken)
+    response = client.post("/credentials/verify", json={"verifiableCredential": {"@context": []}})
+    assert "KeyError" in _problem(response, 400, "input.unprocessable")["detail"]

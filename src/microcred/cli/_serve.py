@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from ..fetch import Fetcher
 from . import fail
 from ._issuing import _parse_resources, load_signing_key
 
@@ -151,7 +150,8 @@ def serve_cmd(
         suspension=suspendable,
         max_body=max_body,
         max_upload=max_upload,
-        fetch=Fetcher(resources=_parse_resources(resources), allow_network=not offline),
+        resources=_parse_resources(resources),
+        allow_network=not offline,
     )
     click.echo(f"microcred serve: {public_url} (listening on {host}:{port})", err=True)
     uvicorn.run(

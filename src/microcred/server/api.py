@@ -22,7 +22,7 @@ from ..model.definition import definition_from_mapping
 from ..model.learner import Recipient
 from ..suites.data_integrity import SIGNING_CRYPTOSUITES
 from ..verifying.verify import verify
-from .problems import Problem, kind_of, read_json_object
+from .problems import Problem, kind_of, on_input, read_json_object
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -118,10 +118,10 @@ async def issue_credential(request: Request) -> Response:
             field="options.cryptosuite",
         )
     if "definition" in body:
-        issued = await run_in_threadpool(_issue_definition, state, body, fmt, suite)
+        issued = await on_input(_issue_definition, state, body, fmt, suite)
     elif "credential" in body:
         credential = _object(body, "credential", required=True)
-        issued = await run_in_threadpool(_issue_credential, state, credential, fmt, suite)
+        issued = await on_input(_issue_credential, state, credential, fmt, suite)
     else:
         raise Problem(
             400, "body.field", "send {credential, options} or {definition, recipient}", field="credential"
@@ -314,7 +314,7 @@ async def verify_credential(request: Request) -> Response:
     value = body.get("verifiableCredential", body.get("credential"))
     source = _credential_source(value)
     try:
-        report = await run_in_threadpool(verify, source, fetch=state.fetch, name="verifiableCredential")
+        report = await on_input(verify, source, fetch=state.request_fetch(), name="verifiableCredential")
     except InputError as exc:
         raise Problem(400, exc.code, str(exc), verified=False, field="verifiableCredential") from None
     except MicrocredError as exc:

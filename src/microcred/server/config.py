@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
     from pathlib import Path
 
     from ..fetch import Fetch
@@ -24,8 +26,9 @@ class ServerConfig:
     ``public_url`` is the https origin (and path prefix) the credentials name, as seen from outside
     (behind a reverse proxy, the proxy's); status lists are published under ``status_path`` of it.
     ``key`` and ``ledger_path`` enable issuing and status changes; ``api_keys`` guard them (none: those
-    endpoints answer 401). ``fetch`` answers every URL verification needs (default: the library's
-    HTTPS fetcher and its network policy).
+    endpoints answer 401). Each request verifies with a fresh library :class:`~microcred.fetch.Fetcher`
+    (its network policy, limits and a cache that lives for that request only) answering ``resources``
+    first and the network only if ``allow_network``; ``fetch`` replaces it (tests).
     """
 
     public_url: str = "https://127.0.0.1:8443"
@@ -36,8 +39,9 @@ class ServerConfig:
     suspension: bool = False
     max_body: int = MAX_BODY
     max_upload: int = MAX_UPLOAD
+    resources: Mapping[str, bytes | str | os.PathLike[str]] = field(default_factory=dict)
+    allow_network: bool = True
     fetch: Fetch | None = None
-    extra_docs: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def status_base_url(self) -> str:

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+import logging
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
+from ..errors import MicrocredError
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from starlette.requests import Request
+
+log = logging.getLogger("microcred.server")
+P = ParamSpec("P")
+T = TypeVar("T")
 
 PROBLEM_TYPE = "https://w3id.org/microcred/problems#"
 
@@ -94,3 +104,20 @@ def _kind(value: Any) -> str:
 def kind_of(value: Any) -> str:
     """The JSON type name of ``value`` (object, array, string, number, boolean, null)."""
     return _kind(value)
+
+
+async def on_input(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run library code on a request's input off the event loop. An exception that is not microcred's
+    own (a library bug reached by hostile input) is logged with its traceback and answered as a 400
+    problem: the input is refused, never half-processed, and the client gets no traceback."""
+    try:
+        return await run_in_threadpool(func, *args, **kwargs)
+    except (Problem, MicrocredError):
+        raise
+    except Exception as exc:
+        log.exception("unexpected %s while processing a request's input", type(exc).__name__)
+        raise Problem(
+            400,
+            "input.unprocessable",
+            f"this input could not be processed ({type(exc).__name__}); the server logged it",
+        ) from None

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from .. import _time
@@ -20,6 +20,7 @@ from ..status.publishing import sign_status_list_credential
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ..fetch import Fetch
     from ..ledger.protocol import StatusListRecord
     from .config import ServerConfig
 
@@ -40,7 +41,6 @@ class ServerState:
         self._lists: dict[str, StatusListRecord] = {}
         self._signed: dict[str, tuple[float, bytes, bytes]] = {}  # url → (read at, bits, document)
         self._lock = threading.Lock()
-        self._network = config.fetch or Fetcher()
 
     # ---------------------------------------------------------------------------------- the ledger
 
@@ -111,20 +111,19 @@ class ServerState:
 
     # -------------------------------------------------------------------------------------- fetch
 
-    def fetch(self, url: str) -> bytes:
-        """This server's own status lists from the ledger; anything else through the network fetcher."""
-        plain = url.split("#", 1)[0]
-        base = self.config.public_url.rstrip("/")
-        if plain.startswith(base + "/"):
-            own = self.own_list_url(urlsplit(plain).path)
-            if own is not None:
-                return self.list_document(own)
-        return self._network(url)
+    def request_fetch(self) -> Fetch:
+        """The fetch for one request: this server's own status lists from the ledger, anything else
+        through a new library fetcher (its network policy; what it caches dies with the request)."""
+        config = self.config
+        network = config.fetch or Fetcher(resources=config.resources, allow_network=config.allow_network)
+        base = config.public_url.rstrip("/") + "/"
 
-    def describe(self) -> dict[str, Any]:
-        """What this server can do (for the OpenAPI document's description)."""
-        return {
-            "issuer": self.config.key.controller if self.config.key else None,
-            "ledger": self.config.ledger_path is not None,
-            "status_base_url": self.config.status_base_url,
-        }
+        def fetch(url: str) -> bytes:
+            plain = url.split("#", 1)[0]
+            if plain.startswith(base):
+                own = self.own_list_url(urlsplit(plain).path)
+                if own is not None:
+                    return self.list_document(own)
+            return network(url)
+
+        return fetch

@@ -13,7 +13,7 @@ from ..credential.reader import MAX_INPUT_BYTES
 from ..errors import MicrocredError
 from ..verifying.verify import verify
 from .page import CSS, SCRIPT, form_page, result_page
-from .problems import Problem, read_body
+from .problems import Problem, on_input, read_body
 from .view import page_view
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ async def script(request: Request) -> Response:
 
 def _verify_page(state: ServerState, source: bytes, name: str) -> tuple[int, str]:
     try:
-        report = verify(source, fetch=state.fetch, name=name)
+        report = verify(source, fetch=state.request_fetch(), name=name)
     except MicrocredError as exc:
         return 400, form_page(state.config.max_upload, error=str(exc))
     return 200, result_page(page_view(report), state.config.max_upload)
@@ -49,7 +49,7 @@ def _verify_page(state: ServerState, source: bytes, name: str) -> tuple[int, str
 def _fetch_url(state: ServerState, url: str) -> bytes:
     if not url.startswith("https://"):
         raise MicrocredError("the address must start with https://", code="input.url")
-    data = state.fetch(url)
+    data = state.request_fetch()(url)
     if len(data) > min(MAX_INPUT_BYTES, state.config.max_upload):
         raise MicrocredError("the document at that address is too large", code="input.too_large")
     return data
@@ -65,7 +65,10 @@ async def _answer(state: ServerState, source: bytes | None, name: str, url: str 
     if not source:
         message = "Choose a file, paste a credential or give its address, then press Verify."
         return HTMLResponse(form_page(state.config.max_upload, error=message), status_code=400)
-    code, html = await run_in_threadpool(_verify_page, state, source, name)
+    try:
+        code, html = await on_input(_verify_page, state, source, name)
+    except Problem as problem:
+        return HTMLResponse(form_page(state.config.max_upload, error=problem.detail), status_code=400)
     return HTMLResponse(html, status_code=code)
 
 
