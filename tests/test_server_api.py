@@ -183,6 +183,8 @@ def test_status_lists_are_served_at_the_urls_the_credentials_name(client):
         assert document["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
         assert document["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
         assert document["credentialSubject"]["statusPurpose"] == entry["statusPurpose"]
+        # valid from a minute before it was signed: verify() fixes "now" before it fetches the list
+        assert document["validFrom"] < document["proof"]["created"]
     _problem(client.get("/status/revocation-999"), 404, "status.unknown_list")
 
 
@@ -367,3 +369,67 @@ def test_an_unexpected_library_exception_is_a_400_not_a_500(client, monkeypatch)
     monkeypatch.setattr(api, "verify", broken)
     response = client.post("/credentials/verify", json={"verifiableCredential": {"@context": []}})
     assert "KeyError" in _problem(response, 400, "input.unprocessable")["detail"]
+
+
+def test_concurrent_issues_share_transactions_and_one_bad_request_spoils_only_itself(key, tmp_path):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from microcred.issuing import new_credential_id, sign
+    from microcred.ledger.protocol import Ledger
+    from microcred.server.batch import GroupIssuer, IssueJob
+
+    thread = ThreadPoolExecutor(max_workers=1)  # the ledger's own thread, as in the server
+    ledger = thread.submit(Ledger.open, tmp_path / "batch.db").result()
+    batches: list[int] = []
+    reserve_many = ledger.reserve_many
+
+    def counting(requests):
+        batches.append(len(requests))
+        return reserve_many(requests)
+
+    ledger.reserve_many = counting  # type: ignore[method-assign]
+    gate = threading.Event()
+    thread.submit(gate.wait)  # hold the ledger thread until every request is queued
+    issuer = GroupIssuer(thread, lambda: ledger)
+
+    def job(i: int) -> IssueJob:
+        unsigned = {
+            "@context": [VC2],
+            "id": new_credential_id(),
+            "type": ["VerifiableCredential"],
+            "issuer": key.controller,
+            "credentialSubject": {"id": f"did:example:{i}"} if i != 3 else {"id": "did:example:3", "bad": 1},
+        }
+        return IssueJob(
+            unsigned,
+            lambda d: sign(d, key),
+            "di",
+            f"urn:a:{i}",
+            f"did:example:{i}",
+            PUBLIC_URL + "/status",
+            False,
+        )
+
+    jobs = [job(i) for i in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as callers:
+        futures = [callers.submit(issuer.issue, j) for j in jobs]
+        while len(issuer._pending) < 8:
+            threading.Event().wait(0.01)
+        gate.set()
+        outcomes = []
+        for f in futures:
+            try:
+                outcomes.append(f.result(timeout=60).id)
+            except Exception as exc:
+                outcomes.append(type(exc).__name__)
+    thread.submit(ledger.close).result()
+    thread.shutdown()
+    assert batches == [8]  # one reserve transaction for all eight
+    assert outcomes[3] != jobs[3].unsigned["id"] and "Error" in outcomes[3]
+    assert [o for i, o in enumerate(outcomes) if i != 3] == [
+        j.unsigned["id"] for i, j in enumerate(jobs) if i != 3
+    ]
+    with Ledger.open(tmp_path / "batch.db") as reopened:
+        recorded = {r.credential_id for r in reopened.credentials()}
+    assert recorded == {j.unsigned["id"] for i, j in enumerate(jobs) if i != 3}

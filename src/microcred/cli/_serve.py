@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import fail
 from ._issuing import _parse_resources, load_signing_key
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from ..server import ServerConfig
 
 
 def _api_keys(env_name: str | None, file: str | None) -> tuple[str, ...]:
@@ -83,6 +90,13 @@ def _api_keys(env_name: str | None, file: str | None) -> tuple[str, ...]:
     help="Page upload limit (bytes).",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes (each verifies on its own core; status lists re-read within 5 s).",
+)
+@click.option(
     "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
 )
 def serve_cmd(
@@ -105,6 +119,7 @@ def serve_cmd(
     max_body: int,
     max_upload: int,
     log_level: str,
+    workers: int,
 ) -> None:
     """Serve the employer verification page and the VC-API (needs: pip install 'microcred[server]').
 
@@ -135,27 +150,33 @@ def serve_cmd(
         public_url = f"{scheme}://{host}:{port}"
     if not public_url.startswith(("https://", "http://")):
         fail("--public-url must be an http(s) URL")
-    keys = _api_keys(api_keys_env, api_keys_file)
-    key = load_signing_key(key_path, passphrase_env) if key_path else None
-    if key is not None and not keys:
+    if key_path and not _api_keys(api_keys_env, api_keys_file):
         click.echo(
             "warning: no API keys given (--api-keys-env / --api-keys-file): issuing will answer 401", err=True
         )
-    config = ServerConfig(
-        public_url=public_url,
-        key=key,
-        ledger_path=Path(ledger_path) if ledger_path else None,
-        api_keys=keys,
-        status_path=status_path,
-        suspension=suspendable,
-        max_body=max_body,
-        max_upload=max_upload,
-        resources=_parse_resources(resources),
-        allow_network=not offline,
-    )
-    click.echo(f"microcred serve: {public_url} (listening on {host}:{port})", err=True)
+    spec: dict[str, Any] = {
+        "public_url": public_url,
+        "key_path": key_path,
+        "passphrase_env": passphrase_env,
+        "ledger_path": ledger_path,
+        "api_keys_env": api_keys_env,
+        "api_keys_file": api_keys_file,
+        "status_path": status_path,
+        "suspension": suspendable,
+        "resources": {url: str(path) for url, path in _parse_resources(resources).items()},
+        "allow_network": not offline,
+        "max_body": max_body,
+        "max_upload": max_upload,
+    }
+    app: Any = create_app(_config(spec, ServerConfig))  # built here too, so a bad option fails at once
+    if workers > 1:  # each worker process builds the same app from the spec
+        os.environ[_SPEC_VARIABLE] = json.dumps(spec)
+        app = f"{__name__}:app_from_environment"
+    click.echo(f"microcred serve: {public_url} (listening on {host}:{port}, {workers} worker(s))", err=True)
     uvicorn.run(
-        create_app(config),
+        app,
+        factory=workers > 1,
+        workers=workers if workers > 1 else None,
         host=host,
         port=port,
         ssl_certfile=tls_cert,
@@ -167,6 +188,32 @@ def serve_cmd(
         limit_concurrency=1000,
         timeout_keep_alive=5,
     )
+
+
+_SPEC_VARIABLE = "MICROCRED_SERVE_SPEC"
+
+
+def _config(spec: dict[str, Any], config_class: type[ServerConfig]) -> ServerConfig:
+    key_path = spec["key_path"]
+    return config_class(
+        public_url=spec["public_url"],
+        key=load_signing_key(key_path, spec["passphrase_env"]) if key_path else None,
+        ledger_path=Path(spec["ledger_path"]) if spec["ledger_path"] else None,
+        api_keys=_api_keys(spec["api_keys_env"], spec["api_keys_file"]),
+        status_path=spec["status_path"],
+        suspension=spec["suspension"],
+        resources={url: Path(path) for url, path in spec["resources"].items()},
+        allow_network=spec["allow_network"],
+        max_body=spec["max_body"],
+        max_upload=spec["max_upload"],
+    )
+
+
+def app_from_environment() -> Starlette:
+    """The app of one worker process of ``microcred serve --workers N`` (uvicorn calls this)."""
+    from ..server import ServerConfig, create_app  # the [server] extra: only in a server process
+
+    return create_app(_config(json.loads(os.environ[_SPEC_VARIABLE]), ServerConfig))
 
 
 COMMANDS = [serve_cmd]

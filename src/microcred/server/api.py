@@ -14,17 +14,22 @@ from starlette.responses import JSONResponse, Response
 
 import microcred
 
+from .. import _time
 from .._fields import achievement_id_of, recipient_of
+from ..credential.builder import build_credential
 from ..errors import InputError, MicrocredError
-from ..issuing import issue, new_credential_id, reserve_sign_record, sign
+from ..issuing import new_credential_id, sign
 from ..keys.algorithms import default_format
 from ..model.definition import definition_from_mapping
 from ..model.learner import Recipient
 from ..suites.data_integrity import SIGNING_CRYPTOSUITES
 from ..verifying.verify import verify
+from .batch import IssueJob
 from .problems import Problem, kind_of, on_input, read_json_object
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from starlette.requests import Request
 
     from ..issuing import IssuedCredential
@@ -151,22 +156,16 @@ def _issue_definition(state: ServerState, body: dict[str, Any], fmt: Any, suite:
     try:
         definition = definition_from_mapping(_object(body, "definition", required=True), source="definition")
         learner = Recipient.parse(recipient, name)
-        options: dict[str, Any] = {"result": grade} if grade else {}
-        if state.config.ledger_path is None:
-            return issue(definition, learner, key, format=fmt, cryptosuite=suite, build_options=options)  # type: ignore[arg-type]
-        return state.on_ledger(
-            lambda ledger: issue(
-                definition,
-                learner,
-                key,
-                format=fmt,
-                cryptosuite=suite,
-                ledger=ledger,
-                status_base_url=state.config.status_base_url,
-                suspension=state.config.suspension,
-                build_options=options,  # type: ignore[arg-type]
-            )
+        now = _time.now()
+        unsigned = build_credential(
+            definition,
+            learner,
+            issuer_id=key.controller,
+            now=now,
+            credential_id=new_credential_id(),
+            result=grade,
         )
+        return _sign_and_record(state, unsigned, fmt, suite, now)
     except MicrocredError as exc:
         raise _from_microcred(exc) from None
 
@@ -186,36 +185,48 @@ def _issue_credential(state: ServerState, given: dict[str, Any], fmt: Any, suite
     elif isinstance(issuer, dict) and "id" not in issuer:
         credential["issuer"] = {**issuer, "id": key.controller}
     credential.setdefault("id", new_credential_id())
-    format = fmt or default_format(key.algorithm)
     contexts = (
         credential["@context"] if isinstance(credential["@context"], list) else [credential["@context"]]
     )
-
-    def signer(doc: dict[str, Any]) -> IssuedCredential:
-        return sign(doc, key, format=format, cryptosuite=suite)
-
+    # a status entry only where its terms are defined (VCDM 2.0) and none was given
+    with_status = contexts[0] == VC_V2 and "credentialStatus" not in credential
     try:
-        if state.config.ledger_path is None or contexts[0] != VC_V2 or "credentialStatus" in credential:
-            return signer(credential)
-        fallback = str(credential["id"])
-
-        def record(ledger: Ledger) -> IssuedCredential:
-            issued, _ = reserve_sign_record(
-                ledger,
-                credential,
-                sign=signer,
-                format=format,
-                status_list_base_url=state.config.status_base_url,
-                document_of=lambda i: i.jwt if i.jwt is not None else dict(i.credential),
-                achievement_id=achievement_id_of(credential) or fallback,
-                recipient=recipient_of(credential) or fallback,
-                suspension=state.config.suspension,
-            )
-            return issued
-
-        return state.on_ledger(record)
+        return _sign_and_record(state, credential, fmt, suite, None, add_status=with_status)
     except MicrocredError as exc:
         raise _from_microcred(exc) from None
+
+
+def _sign_and_record(
+    state: ServerState,
+    unsigned: dict[str, Any],
+    fmt: Any,
+    suite: Any,
+    now: datetime | None,
+    *,
+    add_status: bool = True,
+) -> IssuedCredential:
+    """Sign ``unsigned``; with a ledger, reserve its status entries first and record it after (in a
+    batch with whatever other requests are waiting)."""
+    key = state.config.key
+    assert key is not None
+    format = fmt or default_format(key.algorithm)
+
+    def signer(document: dict[str, Any]) -> IssuedCredential:
+        return sign(document, key, format=format, cryptosuite=suite, created=now, now=now)
+
+    if state.config.ledger_path is None or not add_status:
+        return signer(unsigned)
+    fallback = str(unsigned["id"])
+    job = IssueJob(
+        unsigned,
+        signer,
+        format,
+        achievement_id_of(unsigned) or fallback,
+        recipient_of(unsigned) or fallback,
+        state.config.status_base_url,
+        state.config.suspension,
+    )
+    return state.issuer.issue(job)
 
 
 # -------------------------------------------------------------------------------------------- verify

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from ..fetch import Fetcher
 from ..issuing import sign
 from ..ledger.protocol import Ledger
 from ..status.publishing import sign_status_list_credential
+from .batch import GroupIssuer
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,6 +27,11 @@ if TYPE_CHECKING:
     from .config import ServerConfig
 
 T = TypeVar("T")
+
+#: How far before its signing a served status list says it is valid from: a verifier whose clock is
+#: a little behind (or one that fixed "now" before fetching the list, as verify() does) must not find
+#: a list fetched right after it was signed "not yet valid".
+CLOCK_SKEW = timedelta(minutes=1)
 
 #: How long a signed status list is served before its bits are read again from the ledger, in
 #: seconds (a change made through this server is seen at once; one made by another process, within this).
@@ -41,6 +48,7 @@ class ServerState:
         self._lists: dict[str, StatusListRecord] = {}
         self._signed: dict[str, tuple[float, bytes, bytes]] = {}  # url → (read at, bits, document)
         self._lock = threading.Lock()
+        self.issuer = GroupIssuer(self._ledger_thread, self._ledger_here)
 
     # ---------------------------------------------------------------------------------- the ledger
 
@@ -49,11 +57,15 @@ class ServerState:
         return self._ledger_thread.submit(self._with_ledger, work).result()
 
     def _with_ledger(self, work: Callable[[Ledger], T]) -> T:
+        return work(self._ledger_here())
+
+    def _ledger_here(self) -> Ledger:
+        """The ledger, opened on first use (call only on the ledger's thread)."""
         if self._ledger is None:
             if self.config.ledger_path is None:
                 raise MicrocredError("this server has no ledger", code="server.no_ledger")
             self._ledger = Ledger.open(self.config.ledger_path)
-        return work(self._ledger)
+        return self._ledger
 
     def close(self) -> None:
         """Close the ledger and stop its thread."""
@@ -97,12 +109,14 @@ class ServerState:
         if cached is not None and cached[1] == bits:
             document = cached[2]
         else:
+            moment = _time.now()
             signed = sign_status_list_credential(
                 url,
                 record.purpose,
                 bits,
                 issuer=record.issuer or key.controller,
-                sign=lambda doc: dict(sign(doc, key, format="di", now=_time.now()).credential),
+                sign=lambda doc: dict(sign(doc, key, format="di", now=moment).credential),
+                valid_from=moment - CLOCK_SKEW,
             )
             document = json.dumps(signed).encode()
         with self._lock:
