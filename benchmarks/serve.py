@@ -134,6 +134,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=400, help="requests per level (default 400)")
     parser.add_argument("--seconds", type=float, default=20.0, help="time cap per level (default 20)")
     parser.add_argument("--clients", default="1,10,50", help="concurrency levels (default 1,10,50)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (microcred serve --workers)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
@@ -165,6 +166,8 @@ def main() -> int:
             "--offline",
             "--log-level",
             "warning",
+            "--workers",
+            str(args.workers),
         ]
         server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
@@ -193,6 +196,7 @@ def main() -> int:
         f"library, same run (median, before/after the load): verify() {before[0]:.2f}/{after[0]:.2f} ms, "
         f"issue() into SQLite {before[1]:.2f}/{after[1]:.2f} ms"
     )
+    print(f"server: microcred serve --workers {args.workers}; client: this process, same machine")
     print(f"{'endpoint':<22}{'clients':>8}{'requests':>10}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}")
     for name in ("verify", "issue"):
         for level in levels:
