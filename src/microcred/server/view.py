@@ -163,10 +163,55 @@ def _element_views(elements: dict[str, Any] | None) -> tuple[ElementView, ...]:
     return tuple(out)
 
 
+def _lines(text: str | None) -> str:
+    return "\n".join(line.strip() for line in (text or "").strip().splitlines() if line.strip())
+
+
+def _links(links: Any) -> str:
+    return "\n".join(f"- {link.text}" + (f" <{link.url}>" if link.url else "") for link in links)
+
+
+def _employer_element_views(view: Any) -> tuple[ElementView, ...]:
+    """Rows from the library's employer view (``report.employer_view()``): who, what, from whom (and
+    whether a web domain confirms it), level in words, skills, credit, dates, then the EU Annex I details."""
+    by_label = {label: name for name, label in ELEMENT_LABELS.items()}
+    kind = f" ({view.achievement_type})" if view.achievement_type else ""
+    rows: list[tuple[str, str, str | None]] = [
+        ("learner", "Who", view.learner or "the learner is not named"),
+        (
+            "title",
+            "What",
+            (view.title or "no title stated") + kind if kind else view.title or "no title stated",
+        ),
+        ("awarding_body", "Awarded by", f"{view.awarding_body or 'not named'} — {view.issuer_identity}"),
+        ("level", "Level", view.level),
+        ("skills", "Skills", _links(view.skills) or None),
+        ("credit", "Credit", view.credit),
+        ("counts_toward", "Counts toward", _links(view.counts_toward) or None),
+        (
+            "dates",
+            "Issued and expires",
+            f"issued {view.issued or 'on a date not stated'}; expires {view.expires or 'never'}",
+        ),
+        ("description", "About it", view.description),
+        ("criteria", "What the learner had to do", view.criteria),
+    ]
+    for detail in view.details:
+        text = "MISSING — the EU micro-credential standard requires it" if detail.missing else detail.text
+        rows.append((by_label.get(detail.label, detail.label.lower().replace(" ", "_")), detail.label, text))
+    return tuple(ElementView(name, label, _lines(text)) for name, label, text in rows if text)
+
+
 def page_view(report: VerificationReport) -> PageView:
-    """The result page's content for ``report``."""
+    """The result page's content for ``report`` (the library's employer view where it has one)."""
     verdict = verdict_of(report)
     headline, meaning = VERDICTS[verdict]
+    employer = getattr(report, "employer_view", None)  # the library's own view, where it has one
+    view = employer() if callable(employer) else None
+    if view is not None:
+        elements = _employer_element_views(view)
+    else:
+        elements = _element_views(dict(report.elements) if report.elements is not None else None)
     checks = []
     for check in report.checks:
         name, question = CHECK_EXPLANATIONS.get(check.id, (check.id, ""))
@@ -180,6 +225,6 @@ def page_view(report: VerificationReport) -> PageView:
         verified=report.verified,
         source=report.source,
         format=report.format,
-        elements=_element_views(dict(report.elements) if report.elements is not None else None),
+        elements=elements,
         checks=tuple(checks),
     )
