@@ -181,7 +181,7 @@ def _employer_element_views(view: Any) -> tuple[ElementView, ...]:
         (
             "title",
             "What",
-            (view.title or "no title stated") + kind if kind else view.title or "no title stated",
+            (view.title or "no title stated") + kind,
         ),
         ("awarding_body", "Awarded by", f"{view.awarding_body or 'not named'} — {view.issuer_identity}"),
         ("level", "Level", view.level),
