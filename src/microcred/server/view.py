@@ -21,8 +21,8 @@ Verdict = Literal["verified", "not_verified", "revoked", "suspended", "expired",
 VERDICTS: dict[Verdict, tuple[str, str]] = {
     "verified": (
         "Verified",
-        "This credential is authentic, unaltered, issued by the awarding body named below and "
-        "currently valid.",
+        "The signature is valid, nothing was changed after signing, and the credential is currently "
+        "valid. Who stands behind the signing key is said below, under the awarding body.",
     ),
     "not_verified": (
         "Not verified",
