@@ -228,3 +228,21 @@ def test_printable_view_hides_the_form_and_keeps_the_verdict(server, page):
     pdf = page.pdf()
     assert pdf.startswith(b"%PDF")
     (SCREENSHOTS / "printable.pdf").write_bytes(pdf)
+
+
+def test_the_basic_form_works_with_javascript_off(server, browser, tmp_path):
+    base, _ = server
+    credential = _issue(base)
+    path = tmp_path / "ada.json"
+    path.write_text(json.dumps(credential))
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(base + "/")
+        expect(page.get_by_role("button", name="Print this result")).to_have_count(0)
+        page.get_by_label("Choose a file").set_input_files(str(path))
+        page.get_by_role("button", name="Verify").click()
+        expect(page.locator("#verdict")).to_have_text("Verified")
+        expect(page.get_by_role("button", name="Print this result")).to_be_hidden()  # it needs the script
+    finally:
+        context.close()

@@ -153,3 +153,26 @@ def test_cli_report_puts_claims_of_a_failed_credential_under_unverified(tmp_path
     heading = result.output.index("UNVERIFIED CLAIMS")
     line = next(x for x in result.output.splitlines() if "Doctor of Everything" in x)
     assert result.output.index(line) > heading and line.startswith("  | ")
+
+
+def test_an_expired_credential_says_expired(issued, monkeypatch):
+    import datetime as dt
+
+    from microcred import _time
+
+    client, credential = issued  # valid until 2032-09-01 (the example's expires)
+    later = dt.datetime(2033, 1, 1, tzinfo=dt.UTC)
+    monkeypatch.setattr(_time, "now", lambda: later)
+    html = client.post("/verify", data={"text": json.dumps(credential)}).text
+    assert _verdict(html) == "expired"
+    assert re.search(r'<tr data-check="validity">.*?expired', html, re.S)
+    assert "Unverified claims" in html and "its validity has ended" in html
+
+
+def test_a_status_list_that_cannot_be_fetched_says_could_not_check(issued, key):
+    _, credential = issued
+    elsewhere = server_config(key, None, key=None)  # not the issuer's server: its lists are unreachable
+    with TestClient(create_app(elsewhere)) as client:
+        html = client.post("/verify", data={"text": json.dumps(credential)}).text
+    assert _verdict(html) == "status_unknown"
+    assert "Could not check status" in html and "could not be checked" in html
