@@ -282,6 +282,8 @@ def test_unknown_suite_and_bad_credentials_are_refused_when_issuing(client, key)
     undefined = {**credential, "credentialSubject": {"id": "did:example:1", "undefinedTerm": 1}}
     response = client.post("/credentials/issue", json={"credential": undefined}, headers=AUTH)
     assert "undefinedTerm" in _problem(response, 400)["detail"]
+    null_issuer = {**credential, "issuer": None}
+    _problem(client.post("/credentials/issue", json={"credential": null_issuer}, headers=AUTH), 400)
     other_issuer = {**credential, "issuer": "did:example:someone-else"}
     _problem(client.post("/credentials/issue", json={"credential": other_issuer}, headers=AUTH), 400)
     _problem(

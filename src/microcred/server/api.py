@@ -180,7 +180,7 @@ def _issue_credential(state: ServerState, given: dict[str, Any], fmt: Any, suite
                 400, "credential.field", f"the credential has no {name}", field=f"credential.{name}"
             )
     issuer = credential.get("issuer")
-    if issuer is None:
+    if "issuer" not in credential:  # left out: this server's; given (even as null): judged as given
         credential["issuer"] = key.controller
     elif isinstance(issuer, dict) and "id" not in issuer:
         credential["issuer"] = {**issuer, "id": key.controller}
