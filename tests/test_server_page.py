@@ -176,3 +176,14 @@ def test_a_status_list_that_cannot_be_fetched_says_could_not_check(issued, key):
         html = client.post("/verify", data={"text": json.dumps(credential)}).text
     assert _verdict(html) == "status_unknown"
     assert "Could not check status" in html and "could not be checked" in html
+
+
+def test_every_fetch_follows_the_network_policy(key, tmp_path):
+    """The link form is a way to make the server fetch: loopback and private addresses are refused."""
+    config = server_config(key, tmp_path / "l.db", fetch=None)  # the library's own fetcher and policy
+    with TestClient(create_app(config)) as client:
+        for url in ("https://127.0.0.1:9/admin", "https://10.0.0.7/internal.json", "https://[::1]/x"):
+            response = client.get("/verify", params={"url": url})
+            assert response.status_code == 400, url
+            assert "Could not read that" in response.text
+            assert re.search(r"loopback|private|refus", response.text), response.text[-600:]

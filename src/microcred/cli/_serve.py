@@ -73,6 +73,12 @@ def _api_keys(env_name: str | None, file: str | None) -> tuple[str, ...]:
     help="Answer URL from a local file instead of the network (repeatable).",
 )
 @click.option(
+    "--allow-private-network",
+    is_flag=True,
+    help="Let verification fetch from private (intranet) addresses too; loopback, link-local and "
+    "reserved addresses stay refused.",
+)
+@click.option(
     "--offline", is_flag=True, help="Never use the network for verification; only --resource files."
 )
 @click.option(
@@ -116,6 +122,7 @@ def serve_cmd(
     api_keys_file: str | None,
     resources: tuple[str, ...],
     offline: bool,
+    allow_private_network: bool,
     max_body: int,
     max_upload: int,
     log_level: str,
@@ -165,6 +172,7 @@ def serve_cmd(
         "suspension": suspendable,
         "resources": {url: str(path) for url, path in _parse_resources(resources).items()},
         "allow_network": not offline,
+        "allow_private_network": allow_private_network,
         "max_body": max_body,
         "max_upload": max_upload,
     }
@@ -204,6 +212,7 @@ def _config(spec: dict[str, Any], config_class: type[ServerConfig]) -> ServerCon
         suspension=spec["suspension"],
         resources={url: Path(path) for url, path in spec["resources"].items()},
         allow_network=spec["allow_network"],
+        allow_private_network=spec["allow_private_network"],
         max_body=spec["max_body"],
         max_upload=spec["max_upload"],
     )

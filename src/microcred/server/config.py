@@ -28,7 +28,8 @@ class ServerConfig:
     ``key`` and ``ledger_path`` enable issuing and status changes; ``api_keys`` guard them (none: those
     endpoints answer 401). Each request verifies with a fresh library :class:`~microcred.fetch.Fetcher`
     (its network policy, limits and a cache that lives for that request only) answering ``resources``
-    first and the network only if ``allow_network``; ``fetch`` replaces it (tests).
+    first and the network only if ``allow_network``, under the library's network policy (public
+    addresses only; ``allow_private_network`` admits intranet ones); ``fetch`` replaces it (tests).
     """
 
     public_url: str = "https://127.0.0.1:8443"
@@ -41,6 +42,7 @@ class ServerConfig:
     max_upload: int = MAX_UPLOAD
     resources: Mapping[str, bytes | str | os.PathLike[str]] = field(default_factory=dict)
     allow_network: bool = True
+    allow_private_network: bool = False
     fetch: Fetch | None = None
 
     @property

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from .. import _time
 from ..errors import MicrocredError
-from ..fetch import Fetcher
+from ..fetch import Fetcher, NetworkPolicy
 from ..issuing import sign
 from ..ledger.protocol import Ledger
 from ..status.publishing import sign_status_list_credential
@@ -129,7 +129,11 @@ class ServerState:
         """The fetch for one request: this server's own status lists from the ledger, anything else
         through a new library fetcher (its network policy; what it caches dies with the request)."""
         config = self.config
-        network = config.fetch or Fetcher(resources=config.resources, allow_network=config.allow_network)
+        network = config.fetch or Fetcher(
+            resources=config.resources,
+            allow_network=config.allow_network,
+            policy=NetworkPolicy(allow_private=config.allow_private_network),
+        )
         base = config.public_url.rstrip("/") + "/"
 
         def fetch(url: str) -> bytes:

@@ -9,8 +9,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import HTMLResponse, Response
 
-from ..credential.reader import MAX_INPUT_BYTES
 from ..errors import MicrocredError
+from ..limits import MAX_INPUT_BYTES
 from ..verifying.verify import verify
 from .page import CSS, SCRIPT, form_page, result_page
 from .problems import Problem, on_input, read_body
