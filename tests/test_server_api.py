@@ -200,7 +200,7 @@ def test_options_checks_domain_and_challenge(client):
     challenged = {"verifiableCredential": credential, "options": {"challenge": "abc123"}}
     response = client.post("/credentials/verify", json=challenged)
     assert response.status_code == 422
-    assert [e["id"] for e in response.json()["errors"]] == ["challenge"]
+    assert [e["id"] for e in response.json()["errors"]] == ["proof"]  # the challenge is the proof's own
 
 
 @pytest.mark.parametrize("path", ["/credentials/issue", "/credentials/status"])
@@ -305,13 +305,39 @@ def test_status_update_of_an_unknown_id_is_404(client):
     )
 
 
-def test_presentations_without_library_support_are_a_clear_501(client):
-    _problem(
-        client.post("/presentations/verify", json={"verifiablePresentation": {}}),
-        501,
-        "presentations.unsupported",
+def test_presentations_verify_the_holder_proof_and_every_credential(client):
+    from microcred import present
+
+    holder = generate_key("Ed25519")
+    credential = _issue(client)
+    vp = present([credential], holder, domain="employer.example", challenge="n-0S6_WzA2Mj")
+    good = {
+        "verifiablePresentation": vp,
+        "options": {"domain": "employer.example", "challenge": "n-0S6_WzA2Mj"},
+    }
+    response = client.post("/presentations/verify", json=good)
+    assert response.status_code == 200, response.text
+    assert response.json()["verified"] is True and "proof" in response.json()["checks"]
+    replayed = {**good, "options": {"domain": "employer.example", "challenge": "another-nonce"}}
+    response = client.post("/presentations/verify", json=replayed)
+    assert response.status_code == 422 and "proof" in [e["id"] for e in response.json()["errors"]]
+    client.post(
+        "/credentials/status", json={"credentialId": credential["id"], "status": "revoke"}, headers=AUTH
     )
-    _problem(client.post("/presentations/verify", json={"verifiablePresentation": 3}), 400)
+    response = client.post("/presentations/verify", json=good)
+    assert response.status_code == 422
+    assert any(e["id"].startswith("credentials") for e in response.json()["errors"]), response.json()[
+        "errors"
+    ]
+
+
+def test_bad_presentation_bodies_are_400(client):
+    for value in (3, "a presentation", None, [1]):
+        _problem(
+            client.post("/presentations/verify", json={"verifiablePresentation": value}), 400, "body.field"
+        )
+    response = client.post("/presentations/verify", json={"verifiablePresentation": {"type": "Nope"}})
+    _problem(response, 400, "input.not_presentation")
 
 
 def test_openapi_document_lists_every_endpoint(client):

@@ -155,15 +155,25 @@ def test_cli_report_puts_claims_of_a_failed_credential_under_unverified(tmp_path
     assert result.output.index(line) > heading and line.startswith("  | ")
 
 
-def test_an_expired_credential_says_expired(issued, monkeypatch):
+def test_an_expired_credential_says_expired(issued, key, monkeypatch):
     import datetime as dt
 
     from microcred import _time
 
-    client, credential = issued  # valid until 2032-09-01 (the example's expires)
-    later = dt.datetime(2033, 1, 1, tzinfo=dt.UTC)
+    client, _ = issued
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": key.controller,
+        "validFrom": "2026-01-01T00:00:00Z",
+        "validUntil": "2030-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:learner"},
+    }
+    signed = client.post("/credentials/issue", json={"credential": credential}, headers=AUTH)
+    assert signed.status_code == 201, signed.text
+    later = dt.datetime(2031, 1, 1, tzinfo=dt.UTC)
     monkeypatch.setattr(_time, "now", lambda: later)
-    html = client.post("/verify", data={"text": json.dumps(credential)}).text
+    html = client.post("/verify", data={"text": json.dumps(signed.json()["verifiableCredential"])}).text
     assert _verdict(html) == "expired"
     assert re.search(r'<tr data-check="validity">.*?expired', html, re.S)
     assert "Unverified claims" in html and "its validity has ended" in html

@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-import microcred
-
 from .. import _time
 from .._fields import achievement_id_of, recipient_of
 from ..credential.builder import build_credential
@@ -23,6 +21,7 @@ from ..keys.algorithms import default_format
 from ..model.definition import definition_from_mapping
 from ..model.learner import Recipient
 from ..suites.data_integrity import SIGNING_CRYPTOSUITES
+from ..verifying.presentation import PresentationReport, verify_presentation
 from ..verifying.verify import verify
 from .batch import IssueJob
 from .problems import Problem, kind_of, on_input, read_json_object
@@ -276,39 +275,27 @@ def _credential_source(value: Any) -> dict[str, Any] | bytes:
     )
 
 
-def _proof_binding(credential: Any, domain: str | None, challenge: str | None) -> list[dict[str, Any]]:
-    if domain is None and challenge is None:
-        return []
-    proofs = credential.get("proof") if isinstance(credential, dict) else None
-    proofs = proofs if isinstance(proofs, list) else [proofs]
-    errors = []
-    for name, wanted in (("domain", domain), ("challenge", challenge)):
-        if wanted is not None and not any(isinstance(p, dict) and p.get(name) == wanted for p in proofs):
-            errors.append(
-                {"id": name, "status": "failed", "message": f"no proof carries the {name} {wanted!r}"}
-            )
-    return errors
-
-
-def verify_response(
-    report: VerificationReport, selected: frozenset[str] | None, extra_errors: list[dict[str, Any]]
-) -> JSONResponse:
-    """The VC-API answer: 200 when verified (within ``selected`` checks), else 422, with each check."""
-    considered = [c for c in report.checks if selected is None or c.id in selected]
-    errors = [c.to_dict() for c in considered if c.status == "failed"] + extra_errors
-    if selected is None:
-        verified = report.verified and not extra_errors
-    else:
-        ran = {c.id for c in considered if c.status in ("passed", "warning")}
-        verified = not errors and (selected - {"endorsements"}) <= ran | {"endorsements"}
+def _answer(report: VerificationReport | PresentationReport) -> JSONResponse:
+    """The VC-API answer: 200 ``{verified: true, …}``, else 422, naming every check (and, for a
+    presentation, every credential that did not verify)."""
+    errors = [c.to_dict() for c in report.checks if c.status == "failed"]
+    if isinstance(report, PresentationReport):
+        for number, item in enumerate(report.credentials):
+            if isinstance(item, MicrocredError):
+                errors.append({"id": f"credentials[{number}]", "status": "failed", "message": str(item)})
+            elif not item.verified:
+                failed = (
+                    "; ".join(f"{c.id}: {c.message}" for c in item.failed) or "a required check did not run"
+                )
+                errors.append({"id": f"credentials[{number}]", "status": "failed", "message": failed})
     body = {
-        "verified": verified,
-        "checks": [_vcapi_name(c.id) for c in considered if c.status == "passed"],
-        "warnings": [c.to_dict() for c in considered if c.status == "warning"],
+        "verified": report.verified,
+        "checks": [_vcapi_name(c.id) for c in report.checks if c.status == "passed"],
+        "warnings": [c.to_dict() for c in report.checks if c.status == "warning"],
         "errors": errors,
         "report": report.to_dict(),
     }
-    return JSONResponse(body, status_code=200 if verified else 422)
+    return JSONResponse(body, status_code=200 if report.verified else 422)
 
 
 def _vcapi_name(check_id: str) -> str:
@@ -322,35 +309,56 @@ async def verify_credential(request: Request) -> Response:
     options = _object(body, "options")
     selected = _checks_option(options)
     domain, challenge = _text_option(options, "domain"), _text_option(options, "challenge")
-    value = body.get("verifiableCredential", body.get("credential"))
-    source = _credential_source(value)
+    source = _credential_source(body.get("verifiableCredential", body.get("credential")))
     try:
-        report = await on_input(verify, source, fetch=state.request_fetch(), name="verifiableCredential")
+        report = await on_input(
+            verify,
+            source,
+            fetch=state.request_fetch(),
+            name="verifiableCredential",
+            checks=selected,
+            domain=domain,
+            challenge=challenge,
+        )
     except InputError as exc:
         raise Problem(400, exc.code, str(exc), verified=False, field="verifiableCredential") from None
     except MicrocredError as exc:
         raise _from_microcred(exc) from None
-    return verify_response(report, selected, _proof_binding(report.credential, domain, challenge))
+    return _answer(report)
 
 
-async def verify_presentation(request: Request) -> Response:
-    """POST /presentations/verify: 501 until the library verifies presentations."""
+async def verify_presentation_endpoint(request: Request) -> Response:
+    """POST /presentations/verify: the holder's proof (``domain``, ``challenge``) and every credential."""
     state: ServerState = request.app.state.microcred
     body = await read_json_object(request, state.config.max_body)
-    _object(body, "options")
-    if not isinstance(body.get("verifiablePresentation"), dict | str):
+    options = _object(body, "options")
+    selected = _checks_option(options)
+    domain, challenge = _text_option(options, "domain"), _text_option(options, "challenge")
+    presentation = body.get("verifiablePresentation", body.get("presentation"))
+    if not isinstance(presentation, dict):
+        what = "missing" if presentation is None else f"a {kind_of(presentation)}"
         raise Problem(
-            400, "body.field", "verifiablePresentation must be a presentation", field="verifiablePresentation"
+            400,
+            "body.field",
+            f"verifiablePresentation must be a presentation (a JSON object), but it is {what}",
+            field="verifiablePresentation",
+            verified=False,
         )
-    present = getattr(microcred, "verify_presentation", None)
-    if present is None:
-        raise Problem(
-            501,
-            "presentations.unsupported",
-            "this version of microcred does not verify presentations yet; verify each credential at "
-            "/credentials/verify",
+    try:
+        report = await on_input(
+            verify_presentation,
+            presentation,
+            domain=domain,
+            challenge=challenge,
+            fetch=state.request_fetch(),
+            checks=selected,
+            name="verifiablePresentation",
         )
-    raise Problem(501, "presentations.unsupported", "presentations are not wired into this server yet")
+    except InputError as exc:
+        raise Problem(400, exc.code, str(exc), verified=False, field="verifiablePresentation") from None
+    except MicrocredError as exc:
+        raise _from_microcred(exc) from None
+    return _answer(report)
 
 
 # -------------------------------------------------------------------------------------------- status

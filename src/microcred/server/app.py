@@ -108,7 +108,7 @@ def create_app(config: ServerConfig) -> Starlette:
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/credentials/issue", api.issue_credential, methods=["POST"]),
         Route("/credentials/verify", api.verify_credential, methods=["POST"]),
-        Route("/presentations/verify", api.verify_presentation, methods=["POST"]),
+        Route("/presentations/verify", api.verify_presentation_endpoint, methods=["POST"]),
         Route("/credentials/status", api.update_status, methods=["POST"]),
         Route(status_prefix + "/{name}/publish", api.publish_list, methods=["POST"]),
         Route(status_prefix + "/{name:path}", api.status_list, methods=["GET"]),

@@ -123,7 +123,17 @@ def openapi_document(version: str) -> dict[str, Any]:
                             "properties": {"verifiablePresentation": {}, "options": verify_options},
                         }
                     ),
-                    "responses": {"200": {"description": "verified"}, "400": _PROBLEM, "501": _PROBLEM},
+                    "responses": {
+                        "200": {
+                            "description": "verified",
+                            "content": {"application/json": {"schema": verify_result}},
+                        },
+                        "400": _PROBLEM,
+                        "422": {
+                            "description": "not verified",
+                            "content": {"application/json": {"schema": verify_result}},
+                        },
+                    },
                 }
             },
             "/credentials/status": {
