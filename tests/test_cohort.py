@@ -338,7 +338,14 @@ def test_issue_small_cohort(tmp_path: Path, issuer) -> None:
     ]
     assert {r["file"] for r in rows} == {f.name for f in files}
     report = json.loads((out / "summary" / "summary.json").read_text(encoding="utf-8"))
-    assert report["counts"] == {"issued": 2, "skipped-existing": 0, "failed": 0, "total": 2}
+    assert report["counts"] == {
+        "issued": 2,
+        "skipped-existing": 0,
+        "failed": 0,
+        "not-passing": 0,
+        "not-a-learner": 0,
+        "total": 2,
+    }
     assert [r["credential_id"] for r in report["rows"]] == [r["credential_id"] for r in rows]
     assert [r.status for r in iter_summary(out)] == ["issued", "issued"]
     assert not list(out.glob(".mc-tmp-*"))
@@ -882,6 +889,8 @@ def test_cli_issue_cohort(tmp_path: Path, issuer) -> None:
         "issued": 0,
         "skipped-existing": 4,
         "failed": 0,
+        "not-passing": 0,
+        "not-a-learner": 0,
         "total": 4,
     }
     assert len(credential_files(tmp_path / "out")) == 4

@@ -27,7 +27,7 @@ from .output import (
     write_file,
 )
 from .privacy import Pseudonyms
-from .summary import CohortEvent, CohortResult, CohortSummary, SummaryWriter
+from .summary import CohortEvent, CohortResult, CohortSummary, RowStatus, SummaryWriter
 from .workers import Signed, bake_into
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from ..keys.material import IssuerKey
     from ..model.definition import Definition
-    from .rows import CohortRow, CohortRowError
+    from .rows import CohortRow, CohortRowError, SkippedRow
 
 #: Rows reserved, signed and recorded together.
 CHUNK = 32
@@ -116,6 +116,10 @@ class RunBook:
             s.issued += 1
         elif result.status == "skipped-existing":
             s.skipped_existing += 1
+        elif result.status == "not-passing":
+            s.not_passing += 1
+        elif result.status == "not-a-learner":
+            s.not_a_learner += 1
         else:
             s.failed += 1
             if s.first_error is None:
@@ -127,6 +131,13 @@ class RunBook:
         self.writer.add(result)
         if self.progress is not None:
             self.progress(CohortEvent(result, s.issued, s.skipped_existing, s.failed))
+
+    def skipped(self, row: SkippedRow) -> CohortResult:
+        status: RowStatus = "not-passing" if row.status == "not-passing" else "not-a-learner"
+        recipient, row_key = row.recipient, row.row_key
+        if recipient and not self.plain_names:  # shown like every other row: pseudonyms by default
+            recipient, row_key = self.pseudonyms.of(recipient), self.pseudonyms.of(row_key)
+        return CohortResult(row.line, recipient, row_key, status, error=row.reason)
 
     def bad_row(self, exc: CohortRowError) -> CohortResult:
         message = f"{exc.field}: {exc.message}" if exc.field else exc.message

@@ -28,19 +28,23 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
 from .. import _time
 from ..errors import MicrocredError
 from ..limits import MAX_CSV_LINE_CHARS
+from ..model.grading import GradeError, read_grade
 from .digests import DigestTable, digest
 
 if TYPE_CHECKING:
     import os
     from collections.abc import Iterator
     from datetime import datetime
+
+    from ..model.definition import Definition
+    from .lms import ColumnMap
 
 #: Every column the cohort CSV understands (after normalising the header name).
 COHORT_COLUMNS = (
@@ -100,7 +104,9 @@ def _rebuild_row_error(
 
 @dataclass(frozen=True, slots=True)
 class CohortRow:
-    """One validated learner row. ``recipient`` is normalised (lower-cased email or DID)."""
+    """One validated learner row. ``recipient`` is normalised (lower-cased email or DID), or, when
+    ``id_type`` is set, an institution's identifier of that OB 3.0 identity type (``sisSourcedId`` for
+    a student number), hashed and salted like an email in the credential."""
 
     line: int
     recipient: str
@@ -113,6 +119,31 @@ class CohortRow:
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     awarded_date: datetime | None = None
+    id_type: str | None = None
+    #: The column the grade came from, as the file names it (for messages).
+    grade_column: str = "grade"
+
+    @property
+    def learner_key(self) -> str:
+        """The one string that identifies the learner: the email or DID, or ``<id type>:<identifier>``."""
+        return learner_key(self.recipient, self.id_type)
+
+
+def learner_key(recipient: str, id_type: str | None = None) -> str:
+    """The learner identifier of a row: a normalised email or DID as is, else ``<id type>:<identifier>``."""
+    return recipient if id_type is None else f"{id_type}:{recipient}"
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedRow:
+    """A row that gets no credential and is not an error: ``not-a-learner`` (Canvas's "Points Possible",
+    a test student, a totals line) or ``not-passing`` (the definition's pass rule says no)."""
+
+    line: int
+    status: str
+    reason: str
+    recipient: str = ""
+    row_key: str = ""
 
 
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@(?:[^@\s<>()\[\],;:\"\\.]+\.)+[^@\s<>()\[\],;:\"\\.]{2,}$")
@@ -181,8 +212,14 @@ def _when(value: str, line: int, fld: str, source: str | None) -> datetime | Non
 
 
 class _Header:
+    #: With a column map: the identity type of the recipient column (None: email address or DID).
+    identity: str | None = None
+    #: The file's own name for each field, for messages.
+    names: dict[str, str]
+
     def __init__(self, cells: list[str], source: str | None) -> None:
         self.source = source
+        self.names = {}
         self.index: dict[str, int] = {}
         self.silent: list[int] = []  # unnamed columns: must stay empty
         for i, raw in enumerate(cells):
@@ -235,6 +272,10 @@ class _Header:
         i = self.index.get(name)
         return cells[i] if i is not None and i < len(cells) else ""
 
+    def skip_reason(self, cells: list[str]) -> str | None:
+        """Why a row is not a learner (column maps recognise LMS totals and test students), or None."""
+        return None
+
 
 def _parse_row(header: _Header, cells: list[str], line: int) -> CohortRow:
     source = header.source
@@ -251,8 +292,18 @@ def _parse_row(header: _Header, cells: list[str], line: int) -> CohortRow:
                 source=source,
             )
     rcol = header.recipient_column
-    recipient = _recipient(header.get(cells, rcol), line, rcol, source)
-    row_key = _text(header.get(cells, "row_key"), line, "row_key", source) or recipient
+    rname = header.names.get(rcol, rcol)
+    if header.identity is None:
+        recipient = _recipient(header.get(cells, rcol), line, rname, source)
+    else:
+        recipient = _text(header.get(cells, rcol), line, rname, source) or ""
+        if not recipient:
+            raise CohortRowError(
+                line, rname, "is empty; every row needs the learner's identifier", source=source
+            )
+    row_key = _text(header.get(cells, "row_key"), line, "row_key", source) or learner_key(
+        recipient, header.identity
+    )
     valid_from = _when(header.get(cells, "valid_from"), line, "valid_from", source)
     valid_until = _when(header.get(cells, "valid_until"), line, "valid_until", source)
     if valid_from and valid_until and valid_until <= valid_from:
@@ -276,7 +327,36 @@ def _parse_row(header: _Header, cells: list[str], line: int) -> CohortRow:
         valid_from=valid_from,
         valid_until=valid_until,
         awarded_date=_when(header.get(cells, "awarded_date"), line, "awarded_date", source),
+        id_type=header.identity,
+        grade_column=header.names.get("grade", "grade"),
     )
+
+
+def _open(path: str | os.PathLike[str], **kwargs: Any) -> TextIO:
+    """The file as text: UTF-16 when it starts with a UTF-16 byte-order mark (Blackboard's tab-separated
+    download), else UTF-8 with or without a BOM."""
+    with open(path, "rb") as raw:
+        head = raw.read(2)
+    encoding = "utf-16" if head in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    return open(path, encoding=encoding, newline="", **kwargs)
+
+
+def _delimiter(handle: TextIO) -> str:
+    """The separator of the header line: the most frequent of comma, semicolon and tab outside quotes."""
+    start = handle.tell()
+    line = ""
+    try:
+        for _ in range(100):  # the header is the first non-blank line
+            line = handle.readline(MAX_CSV_LINE_CHARS)
+            if line.strip() or not line:
+                break
+    except UnicodeDecodeError:  # reported with its line when the records are read
+        line = ""
+    handle.seek(start)
+    outside = re.sub(r'"[^"]*"', "", line)
+    counts = {d: outside.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 #: What stands in for a physical line longer than MAX_CSV_LINE_CHARS (never read further).
@@ -303,7 +383,7 @@ def _capped_lines(handle: TextIO) -> Iterator[str]:
 def _records(handle: TextIO, source: str | None) -> Iterator[tuple[int, list[str] | None]]:
     """(first physical line, fields) for each CSV record, blank lines skipped; fields are None for
     a record with a line longer than MAX_CSV_LINE_CHARS."""
-    reader = csv.reader(_capped_lines(handle), strict=True)
+    reader = csv.reader(_capped_lines(handle), strict=True, delimiter=_delimiter(handle))
     last = 0
     while True:
         try:
@@ -330,16 +410,26 @@ def _records(handle: TextIO, source: str | None) -> Iterator[tuple[int, list[str
             yield first, cells
 
 
-def scan_cohort(path: str | os.PathLike[str]) -> Iterator[CohortRow | CohortRowError]:
+def scan_cohort(
+    path: str | os.PathLike[str],
+    *,
+    columns: ColumnMap | None = None,
+    definition: Definition | None = None,
+) -> Iterator[CohortRow | CohortRowError | SkippedRow]:
     """Stream a cohort CSV: a :class:`CohortRow` per valid row, a :class:`CohortRowError` per bad one.
 
-    Problems with the file as a whole (no such file, not UTF-8, malformed CSV, a bad header) are raised.
-    A recipient or row key that repeats an earlier row gives an error on the later line.
+    The separator (comma, semicolon or tab) is read from the header line. ``columns`` (an LMS preset or
+    a mapping, :mod:`microcred.cohort.lms`) maps the file's own columns to learner fields, ignores the
+    rest and yields a :class:`SkippedRow` for rows that are no learner. With ``definition``, each grade
+    is checked against its scale (a bad one is a row error naming the column) and a row that does not
+    pass is a :class:`SkippedRow` (``not-passing``). Problems with the file as a whole (no such file,
+    not UTF-8, malformed CSV, a bad header) are raised. A learner or row key that repeats an earlier
+    row gives an error on the later line.
     """
     source = str(path)
     seen = DigestTable()
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed in finally
+        handle = _open(path)
     except OSError as exc:
         raise CohortRowError(
             0,
@@ -367,8 +457,12 @@ def scan_cohort(path: str | os.PathLike[str]) -> Iterator[CohortRow | CohortRowE
                 source=source,
                 code="cohort.header_invalid",
             )
-        header = _Header(first[1], source)
+        header = _Header(first[1], source) if columns is None else columns.header(first[1], source)
         for line, cells in records:
+            reason = header.skip_reason(cells) if cells is not None else None
+            if reason is not None:
+                yield SkippedRow(line, "not-a-learner", reason)
+                continue
             try:
                 if cells is None:
                     raise CohortRowError(
@@ -380,8 +474,9 @@ def scan_cohort(path: str | os.PathLike[str]) -> Iterator[CohortRow | CohortRowE
                         code="cohort.line_too_long",
                     )
                 row = _parse_row(header, cells, line)
-                keys = [("r", row.recipient, header.recipient_column)]
-                if row.row_key != row.recipient:
+                rname = header.names.get(header.recipient_column, header.recipient_column)
+                keys = [("r", row.learner_key, rname)]
+                if row.row_key != row.learner_key:
                     keys.append(("k", row.row_key, "row_key"))
                 for kind, value, fld in keys:
                     earlier = seen.get(digest(kind, value))
@@ -399,25 +494,49 @@ def scan_cohort(path: str | os.PathLike[str]) -> Iterator[CohortRow | CohortRowE
             except CohortRowError as exc:
                 yield exc
                 continue
-            yield row
+            yield row if definition is None else judge(definition, row, source=source)
     finally:
         handle.close()
 
 
+def judge(
+    definition: Definition, row: CohortRow, *, source: str | None = None
+) -> CohortRow | CohortRowError | SkippedRow:
+    """Check the row's grade against the definition's scale and apply its pass rule.
+
+    The row with its grade in the scale's spelling when it passes; a :class:`SkippedRow`
+    (``not-passing``) when it does not; a :class:`CohortRowError` naming the line, the grade's column and
+    the value when the grade is not on the scale. Applying it twice gives the same answer.
+    """
+    try:
+        grade = read_grade(definition.achievement.grade, row.grade)
+    except GradeError as exc:
+        return CohortRowError(
+            row.line, row.grade_column, str(exc), source=source, code="cohort.grade_invalid"
+        )
+    rule = definition.pass_rule
+    if not rule.passes(grade):
+        why = "no grade" if grade is None else f"grade {grade}"
+        return SkippedRow(row.line, "not-passing", f"{why}; {rule.describe()}", row.recipient, row.row_key)
+    return row if grade == row.grade else replace(row, grade=grade)
+
+
 def read_cohort(path: str | os.PathLike[str]) -> Iterator[CohortRow]:
-    """Stream the rows of a cohort CSV; raise :class:`CohortRowError` (with its line) at the first bad row."""
+    """Stream the learner rows of a cohort CSV; raise :class:`CohortRowError` (with its line) at the first
+    bad row."""
     for item in scan_cohort(path):
         if isinstance(item, CohortRowError):
             raise item
-        yield item
+        if isinstance(item, CohortRow):
+            yield item
 
 
 def count_cohort_rows(path: str | os.PathLike[str]) -> int:
     """The number of non-blank data rows (a quick streaming pass, no validation), for progress bars."""
-    with open(path, encoding="utf-8-sig", newline="", errors="replace") as handle:
+    with _open(path, errors="replace") as handle:
         n = 0
         try:
-            for cells in csv.reader(_capped_lines(handle)):
+            for cells in csv.reader(_capped_lines(handle), delimiter=_delimiter(handle)):
                 n += 1 if any(c.strip() for c in cells) else 0
         except csv.Error:  # reported with its line when the rows are read
             pass

@@ -50,7 +50,7 @@ from .output import (
     TMP_PREFIX,
     lock_out_dir,
 )
-from .rows import CohortRow, CohortRowError
+from .rows import CohortRow, CohortRowError, SkippedRow, judge
 from .summary import CohortEvent, CohortInterrupted, CohortResult, CohortSummary
 from .workers import InlineExecutor, Shared, SignJob, shared_for, sign_job, worker_init
 
@@ -99,7 +99,7 @@ def _resolve_bake(bake: bytes | Literal["default"] | None, definition: Definitio
 
 def issue_many(
     definition: Definition,
-    rows: Iterable[CohortRow | CohortRowError],
+    rows: Iterable[CohortRow | CohortRowError | SkippedRow],
     key: IssuerKey,
     *,
     out_dir: str | os.PathLike[str],
@@ -121,7 +121,10 @@ def issue_many(
 ) -> CohortSummary:
     """Issue ``definition`` to every row: one signed credential file per learner in ``out_dir``.
 
-    ``rows`` is usually :func:`scan_cohort` (so bad rows are reported with their line). Signing runs on
+    ``rows`` is usually :func:`scan_cohort` (so bad rows are reported with their line). Each row's
+    grade is checked against the definition's scale before anything is signed (a grade off the scale
+    is a bad row) and its pass rule applied: a row that does not pass, and a :class:`SkippedRow`, gets
+    no credential and is listed in the summary as ``not-passing`` / ``not-a-learner``. Signing runs on
     ``executor`` (any :class:`concurrent.futures.Executor`; never shut down here), else on a new
     :class:`~concurrent.futures.ProcessPoolExecutor` of ``workers`` processes (default ``os.cpu_count()``),
     or in this thread when ``workers`` is 1. At most ``max_in_flight`` rows (default
@@ -186,7 +189,7 @@ def issue_many(
 
 def _issue_locked(
     definition: Definition,
-    rows: Iterable[CohortRow | CohortRowError],
+    rows: Iterable[CohortRow | CohortRowError | SkippedRow],
     key: IssuerKey,
     out: Path,
     *,
@@ -304,9 +307,14 @@ def _issue_locked(
     try:
         with _SigintLatch() as latch:
             try:
-                for item in rows:
+                for row in rows:
                     if latch.hit or run.stop:
                         break
+                    item = judge(definition, row) if isinstance(row, CohortRow) else row
+                    if isinstance(item, SkippedRow):
+                        ready(run.skipped(item))
+                        drain_to(limit - chunk_size)
+                        continue
                     if isinstance(item, CohortRowError):
                         ready(run.bad_row(item))
                     else:

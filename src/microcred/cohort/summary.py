@@ -24,7 +24,7 @@ SUMMARY_DIR = "summary"
 SUMMARY_CSV = "summary.csv"
 SUMMARY_JSON = "summary.json"
 
-RowStatus = Literal["issued", "skipped-existing", "failed"]
+RowStatus = Literal["issued", "skipped-existing", "failed", "not-passing", "not-a-learner"]
 
 
 # ------------------------------------------------------------------------------------------ results
@@ -64,6 +64,9 @@ class CohortSummary:
     issued: int = 0
     skipped_existing: int = 0
     failed: int = 0
+    #: Rows that get no credential by the definition's pass rule, and rows that are no learner.
+    not_passing: int = 0
+    not_a_learner: int = 0
     interrupted: bool = False
     stopped_at_line: int | None = None
     first_error: str | None = None
@@ -73,8 +76,8 @@ class CohortSummary:
 
     @property
     def total(self) -> int:
-        """Rows seen: issued + skipped-existing + failed."""
-        return self.issued + self.skipped_existing + self.failed
+        """Rows seen: issued + skipped-existing + failed + not passing + not a learner."""
+        return self.issued + self.skipped_existing + self.failed + self.not_passing + self.not_a_learner
 
     @property
     def rate(self) -> float:
@@ -95,6 +98,8 @@ class CohortSummary:
                 "issued": self.issued,
                 "skipped-existing": self.skipped_existing,
                 "failed": self.failed,
+                "not-passing": self.not_passing,
+                "not-a-learner": self.not_a_learner,
                 "total": self.total,
             },
             "interrupted": self.interrupted,
@@ -109,6 +114,8 @@ class CohortSummary:
     def to_text(self) -> str:
         """One line for a person."""
         text = f"{self.issued} issued, {self.skipped_existing} already issued, {self.failed} failed"
+        if self.not_passing or self.not_a_learner:
+            text += f", {self.not_passing} not passing, {self.not_a_learner} not a learner (skipped)"
         if self.stopped_at_line is not None:
             text += f" (stopped at line {self.stopped_at_line})"
         elif self.interrupted:

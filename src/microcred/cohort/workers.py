@@ -248,7 +248,10 @@ def build_unsigned(
     salt: str | None,
 ) -> dict[str, Any]:
     """The unsigned credential for one row, as :func:`microcred.issue` would build it."""
-    recipient = Recipient.parse(row.recipient, row.name, salt=salt)
+    if row.id_type is not None:
+        recipient = Recipient.from_identifier(row.recipient, row.id_type, row.name, salt=salt)
+    else:
+        recipient = Recipient.parse(row.recipient, row.name, salt=salt)
     evidence: tuple[Evidence, ...] = ()
     if row.evidence_url is not None:
         evidence = (Evidence(id=row.evidence_url, name=row.evidence_name, narrative=row.evidence_narrative),)

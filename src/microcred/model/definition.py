@@ -37,6 +37,7 @@ from .elements import (
     Workload,
 )
 from .profiles import CheckSettings
+from .grading import PassRule
 
 T = TypeVar("T")
 _NO_TIMEZONE = "has no time zone; write it with Z or an offset (+01:00)"
@@ -50,6 +51,8 @@ class Definition:
     achievement: Achievement
     source: str | None = None
     check: CheckSettings = dataclasses.field(default_factory=CheckSettings)
+    #: How a pass is decided (``[achievement.grade]`` ``pass``, ``passing``, ``pass_rule``).
+    pass_rule: PassRule = dataclasses.field(default_factory=PassRule)
 
 
 class _Reader:
@@ -230,9 +233,15 @@ def _credit(r: _Reader, data: object) -> Credit:
     )
 
 
+_GRADE_KEYS = ("name", "type", "min", "max", "pass", "allowed", "id")
+_PASS_KEYS = ("pass_rule", "passing", "lower_is_better")
+
+
 def _grade(r: _Reader, data: object) -> GradeScale:
     path = "achievement.grade"
-    t = r.table(data, path, ("name", "type", "min", "max", "pass", "allowed", "id"), ("name",))
+    t = r.table(data, path, _GRADE_KEYS + _PASS_KEYS, ("name",))
+    for key in _PASS_KEYS:
+        t.pop(key, None)
     return r.make(
         GradeScale,
         path,
@@ -358,6 +367,25 @@ def _check(r: _Reader, data: object) -> CheckSettings:
     return r.make(CheckSettings, "check", profiles=profiles, strict=t.get("strict", False), not_applicable=na)
 
 
+def _pass_rule(r: _Reader, data: object, scale: GradeScale | None) -> PassRule:
+    path = "achievement.grade"
+    t = dict(data) if isinstance(data, Mapping) else {}
+    kind = t.get("pass_rule")
+    if kind is not None and not isinstance(kind, str):
+        raise r.error(f"{path}.pass_rule", f"must be a string, not {type(kind).__name__}")
+    passing = tuple(
+        r.text(v, f"{path}.passing[{i}]") or ""
+        for i, v in enumerate(r.list_of(t.get("passing", []), f"{path}.passing"))
+    )
+    lower = t.get("lower_is_better", False)
+    if not isinstance(lower, bool):
+        raise r.error(f"{path}.lower_is_better", "must be true or false")
+    try:
+        return PassRule.for_scale(scale, kind, passing, lower)
+    except DefinitionError as exc:
+        raise r.error(f"{path}.{exc.path or 'pass_rule'}", exc.message) from None
+
+
 def definition_from_mapping(data: Mapping[str, Any], *, source: str | None = None) -> Definition:
     """Build a :class:`Definition` from parsed TOML/JSON; ``source`` names the file in errors."""
     r = _Reader(source)
@@ -365,11 +393,14 @@ def definition_from_mapping(data: Mapping[str, Any], *, source: str | None = Non
     for key in ("issuer", "achievement"):
         if key not in t:
             raise r.error(key, f"the [{key}] table is required")
+    achievement = _achievement(r, t["achievement"])
+    grade = t["achievement"].get("grade") if isinstance(t["achievement"], Mapping) else None
     return Definition(
         issuer=_issuer(r, t["issuer"]),
-        achievement=_achievement(r, t["achievement"]),
+        achievement=achievement,
         source=source,
         check=_check(r, t["check"]) if "check" in t else CheckSettings(),
+        pass_rule=_pass_rule(r, grade, achievement.grade),
     )
 
 

@@ -124,6 +124,18 @@ class Recipient:
             raise fail("learner", f"{value!r} is neither an email address nor an absolute URI/DID")
         return cls(id=text, name=name)
 
+    @classmethod
+    def from_identifier(
+        cls, value: str, identity_type: str, name: str | None = None, *, salt: str | None = None
+    ) -> Recipient:
+        """An institution's identifier of the learner (a student number is ``sisSourcedId``), stored only
+        as a salted hash, like an email address. ``salt`` defaults to 16 random bytes (hex)."""
+        require_text(value, "learner")
+        salt = secrets.token_hex(16) if salt is None else salt
+        require_text(salt, "learner.salt")
+        digest = cls.hash_identity(value.strip(), salt)
+        return cls(identity_hash=digest, identity_type=identity_type, salt=salt, name=name)
+
     def matches_email(self, email: str) -> bool:
         """Whether ``email`` is the address hashed into this recipient."""
         if self.identity_hash is None or self.salt is None:
