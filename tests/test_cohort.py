@@ -742,11 +742,13 @@ def test_command_json_and_ledger(tmp_path: Path, issuer) -> None:
 
 
 def test_command_stop_exit_2_skip_exit_1(tmp_path: Path, issuer) -> None:
+    # the command reads the whole file before signing: a bad row stops it with nothing issued
     code, _, err = run(issuer, tmp_path, BAD_AT_4)
-    assert code == 2 and "stopped at line 4" in err and "rerun the same command" in err
+    assert code == 2 and "line 4, recipient: 'not-an-email'" in err and "rerun the same command" in err
+    assert "nothing was issued" in err and not list((tmp_path / "out").glob("*.json"))
     code, out, err = run(issuer, tmp_path, BAD_AT_4, on_error="skip")
     assert code == 1 and "1 row(s) failed" in err and "Traceback" not in err + out
-    assert out.startswith("2 issued, 2 already issued, 1 failed")
+    assert out.startswith("4 issued, 0 already issued, 1 failed")
 
 
 def test_command_bad_header_raises_before_work(tmp_path: Path, issuer) -> None:
@@ -899,7 +901,7 @@ def test_cli_issue_cohort(tmp_path: Path, issuer) -> None:
 @pytest.mark.parametrize(
     ("text", "code", "words"),
     [
-        (BAD_AT_4, 2, "stopped at line 4: recipient: 'not-an-email' is not an email address or a DID"),
+        (BAD_AT_4, 2, "line 4, recipient: 'not-an-email' is not an email address or a DID"),
         ("name\nAnn\n", 2, "line 1: the header has no recipient column"),
         ("recipient,evidance_url\na@example.org,x\n", 2, "unknown column 'evidance_url'"),
     ],

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
-from ..cohort.rows import count_cohort_rows, scan_cohort
+from ..cohort.rows import CohortRowError, scan_cohort
 from ..cohort.run import issue_many
-from ..cohort.summary import CohortEvent, CohortInterrupted
+from ..cohort.summary import CohortEvent, CohortInterrupted, iter_summary
 from ..keys.files import load_key
 from ..ledger.protocol import Ledger
 from ..model.definition import load_definition
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ..cohort.bookkeeping import OnError
+    from ..cohort.lms import ColumnMap
     from ..keys.material import IssuerKey
 
 # ------------------------------------------------------------------------------------- command glue
@@ -95,6 +96,7 @@ def run_cohort_command(
     plain_names: bool = False,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    columns: ColumnMap | None = None,
 ) -> int:
     """The cohort half of ``microcred issue --cohort``: issue, print the summary, return the exit code.
 
@@ -106,6 +108,9 @@ def run_cohort_command(
     same command to issue the rest). ``suspension`` also allocates a suspension status entry.
     ``plain_names`` names the files after the recipients and shows them in the summary (default:
     opaque ids and pseudonyms; see :func:`~microcred.cohort.run.issue_many`).
+    ``columns`` reads an LMS export (:func:`microcred.cohort.lms.column_map`). The whole file is read
+    once before anything is signed: with ``on_error="stop"`` any bad row (a grade off the scale among
+    them) stops the run there, every bad row listed, nothing issued.
     A bad file, header, key, definition or ledger raises a
     :class:`~microcred.errors.MicrocredError` (exit 2).
     """
@@ -119,9 +124,22 @@ def run_cohort_command(
         bake = Path(bake_path).read_bytes()
     elif bake_default:
         bake = "default"
-    rows = scan_cohort(cohort_path)
-    first = next(rows, None)  # the header is checked before any work starts: a bad file fails fast
-    total = count_cohort_rows(cohort_path)
+    total, errors = 0, []
+    for item in scan_cohort(cohort_path, columns=columns, definition=definition):  # before any signing
+        total += 1
+        if isinstance(item, CohortRowError):
+            errors.append(item)
+    if errors and on_error == "stop":
+        for exc in errors[:_SHOWN]:
+            stderr.write(f"error: {exc}\n")
+        more = f" ({len(errors) - _SHOWN} more not shown)" if len(errors) > _SHOWN else ""
+        stderr.write(
+            f"error: {len(errors)} bad row(s){more}; nothing was issued. Fix them (or use --on-error skip) "
+            "and rerun the same command\n"
+        )
+        return 2
+    rows = scan_cohort(cohort_path, columns=columns, definition=definition)
+    first = next(rows, None)
     ledger = None
     if ledger_path is not None:
         ledger = Ledger.open(ledger_path)
@@ -155,6 +173,7 @@ def run_cohort_command(
         stdout.write(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
         stdout.write(summary.to_text() + "\n")
+        _list_not_passing(summary.summary_csv, stdout)
     stdout.flush()
     if interrupted:
         stderr.write(
@@ -175,6 +194,24 @@ def run_cohort_command(
         )
         return 1
     return 0
+
+
+_SHOWN = 20
+
+
+def _list_not_passing(summary_csv: Path | None, stdout: TextIO) -> None:
+    """Name the rows that get no credential because they do not pass (the first few; all are in the CSV)."""
+    if summary_csv is None or not summary_csv.is_file():
+        return
+    shown = 0
+    for result in iter_summary(summary_csv.parent.parent):
+        if result.status != "not-passing":
+            continue
+        if shown == _SHOWN:
+            stdout.write(f"  … more in {summary_csv}\n")
+            break
+        stdout.write(f"  not passing: line {result.line} {result.recipient}: {result.error}\n")
+        shown += 1
 
 
 def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:

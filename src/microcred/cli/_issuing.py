@@ -17,6 +17,7 @@ import click
 from .. import _time
 from .._files import write_atomic
 from ..baking.bake import bake
+from ..cohort.lms import PRESETS, column_map
 from ..credential.reader import read_capped, read_credential
 from ..errors import InputError, KeyFormatError, MicrocredError
 from ..fetch import Fetcher, NetworkPolicy
@@ -377,6 +378,24 @@ def _check_format(key: IssuerKey, fmt: str) -> None:
     "--cohort", type=click.Path(dir_okay=False), help="A CSV with one learner per row (see docs/cohorts.md)."
 )
 @click.option("--out-dir", type=click.Path(file_okay=False), help="Where a cohort's credentials go.")
+@click.option(
+    "--from",
+    "lms",
+    type=click.Choice(sorted(PRESETS)),
+    help="Cohort: read this LMS's gradebook export as it comes (see docs/cohorts.md).",
+)
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="Cohort: this column holds this learner field (email, student_id, name, grade, date, ...).",
+)
+@click.option(
+    "--map-file",
+    type=click.Path(dir_okay=False),
+    help='Cohort: a TOML file of column mappings ([columns] "Column" = "field").',
+)
 @_FORMAT_OPTION
 @click.option(
     "--cryptosuite", type=_SUITES, default=None, help="Data Integrity suite (default from the key type)."
@@ -430,6 +449,9 @@ def issue_cmd(
     grade: str | None,
     cohort: str | None,
     out_dir: str | None,
+    lms: str | None,
+    mapping: tuple[str, ...],
+    map_file: str | None,
     fmt: str,
     cryptosuite: str | None,
     ledger_path: str | None,
@@ -458,6 +480,7 @@ def issue_cmd(
       microcred issue --key issuer-key.json --achievement ach.toml --recipient did:example:123 --format jwt
       microcred issue --key issuer-key.json --achievement ach.toml --cohort cohort.csv --out-dir out/ \\
           --ledger issuer.db --status-url https://uni.example/status
+      microcred issue --achievement ach.toml --cohort grades.csv --from canvas --out-dir out/
     """
     key = load_signing_key(key_path, passphrase_env)
     when = _parse_time(created, "--created")
@@ -490,8 +513,11 @@ def issue_cmd(
             suspension=suspendable,
             now=when,
             plain_names=plain_names,
+            columns=column_map(lms, mapping, map_file),
         )
         sys.exit(code)
+    if lms or mapping or map_file:
+        fail("--from, --map and --map-file describe a --cohort file; give --cohort too")
     if not recipient:
         fail("say who receives it: --recipient EMAIL|DID (or --cohort CSV for many)")
 

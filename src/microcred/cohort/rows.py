@@ -338,7 +338,8 @@ def _open(path: str | os.PathLike[str], **kwargs: Any) -> TextIO:
     with open(path, "rb") as raw:
         head = raw.read(2)
     encoding = "utf-16" if head in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
-    return open(path, encoding=encoding, newline="", **kwargs)
+    handle: TextIO = open(path, encoding=encoding, newline="", **kwargs)  # noqa: SIM115 - caller closes
+    return handle
 
 
 def _delimiter(handle: TextIO) -> str:
