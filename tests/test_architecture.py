@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
         "microcred._fields",
         "microcred._resources",
         "microcred._json",
+        "microcred.config",
     ),
     (
         "microcred.fetch",

@@ -33,6 +33,7 @@ _COMMAND_MODULES = (
     "_export",
     "_presenting",
     "_serve",
+    "_init",
 )
 
 
@@ -92,11 +93,20 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="microcred")
-def main() -> None:
+@click.option(
+    "--config",
+    "config_path",
+    envvar="MICROCRED_CONFIG",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="The issuer configuration (default: ./microcred.toml when present; $MICROCRED_CONFIG).",
+)
+def main(config_path: str | None) -> None:
     """Build, sign, verify, revoke and bake Open Badges 3.0 micro-credentials.
 
     \b
     Start with:  microcred demo
+    A new issuer: microcred init (writes microcred.toml, a key and an achievement definition)
     Exit codes:  0 done / verified, 1 checked and not valid, 2 bad input or usage.
     """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -14,17 +15,33 @@ from ..credential.inspection import credential_elements, elements_text
 from ..credential.reader import read_capped
 from ..credential.reader import read_credential as read_any
 from ..credential.schema import validate_credential
-from ..errors import DefinitionError, JsonLdError, SchemaValidationError
+from ..errors import DefinitionError, JsonLdError, KeyFormatError, SchemaValidationError
 from ..jsonld.canonical import check_safe_mode
+from ..keys.files import load_key
 from ..model.definition import load_definition
 from ..model.learner import Evidence, Recipient, Result
 from ..suites.jwt import read_jwt
 from . import write_output
 from ._award import award_from, award_options
 from ._check import profile_options, run_profiles
+from ._config import current_config, setting
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+
+def _issuer_of(path: str) -> str:
+    """The issuer (controller) a key file names; an encrypted key is not decrypted for this."""
+    if not Path(path).is_file():
+        raise KeyFormatError("no such key file", source=path)
+    try:
+        return load_key(path).controller
+    except KeyFormatError as exc:
+        if exc.code != "key.passphrase":
+            raise
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    data.pop("privateKeyPem", None)
+    return load_key(data).controller
 
 
 def read_credential(path: str) -> dict[str, Any]:
@@ -62,9 +79,14 @@ An email recipient is stored only as a salted SHA-256 hash. Exit 2 on a bad defi
 @click.option(
     "--achievement",
     "achievement",
-    required=True,
     type=click.Path(dir_okay=False),
-    help="Achievement definition file (.toml or .json).",
+    help="Achievement definition file (.toml or .json; default: [issuing] achievement in microcred.toml).",
+)
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(dir_okay=False),
+    help="Build with this key's issuer, as `sign` and `issue` will (default: microcred.toml's key).",
 )
 @click.option("--recipient", required=True, help="The learner: a DID/URI, or an email (stored hashed).")
 @click.option("--name", default=None, help="The learner's display name.")
@@ -84,7 +106,8 @@ An email recipient is stored only as a salted SHA-256 hash. Exit 2 on a bad defi
 @profile_options
 @award_options
 def build(
-    achievement: str,
+    achievement: str | None,
+    key_path: str | None,
     recipient: str,
     name: str | None,
     salt: str | None,
@@ -101,14 +124,19 @@ def build(
     """Build an unsigned Open Badges 3.0 credential from an achievement definition.
 
     The credential is checked against the 1EdTech and microcred JSON Schemas and expanded as JSON-LD in safe
-    mode (packaged contexts only) before it is written.
+    mode (packaged contexts only) before it is written. With a key (``--key`` or the configuration's),
+    the issuer is the key's controller, so what you review here is what `sign` signs.
     """
+    config = current_config()
+    achievement = str(setting(achievement, config.achievement, "--achievement FILE", "[issuing] achievement"))
     definition = load_definition(achievement)
     run_profiles(definition, profiles, strict)
     details, more_evidence = award_from(award)
+    key_file = key_path or (str(config.key_file) if config.key_file else None)
     credential = build_credential(
         definition,
         Recipient.parse(recipient, name, salt=salt),
+        issuer_id=_issuer_of(key_file) if key_file else None,
         credential_id=credential_id,
         valid_from=_when(valid_from, "valid_from"),
         valid_until=_when(valid_until, "valid_until"),

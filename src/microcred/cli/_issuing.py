@@ -34,6 +34,9 @@ from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, fail, write_output
 from ._award import award_from, award_options
 from ._check import profile_options, run_profiles
 from ._cohort import run_cohort_command
+from ._config import current_config, optional, setting
+from ._config import key_path as config_key_path
+from ._config import passphrase_env as passphrase_variable
 from ._demo import run_demo
 
 if TYPE_CHECKING:
@@ -281,6 +284,7 @@ def verify_cmd(
 def load_signing_key(path: str, passphrase_env: str | None) -> IssuerKey:
     """Load a private key file, reading its passphrase from an environment variable when given."""
     passphrase = None
+    passphrase_env = passphrase_variable(passphrase_env)
     if passphrase_env:
         passphrase = os.environ.get(passphrase_env)
         if passphrase is None:
@@ -299,7 +303,10 @@ def load_signing_key(path: str, passphrase_env: str | None) -> IssuerKey:
 
 _FORMAT = click.Choice(["di", "jwt"])
 _KEY = click.option(
-    "--key", "key_path", required=True, type=click.Path(dir_okay=False), help="Issuer private key file."
+    "--key",
+    "key_path",
+    type=click.Path(dir_okay=False),
+    help="Issuer private key file (default: [issuer] key in microcred.toml).",
 )
 _FORMAT_OPTION = click.option(
     "--format",
@@ -332,7 +339,7 @@ _SUITES = click.Choice(["eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019"])
 @click.option("-o", "--output", "out", metavar="OUT", help="Write here instead of stdout.")
 def sign_cmd(
     unsigned: str,
-    key_path: str,
+    key_path: str | None,
     fmt: str,
     cryptosuite: str | None,
     created: str | None,
@@ -346,7 +353,7 @@ def sign_cmd(
       microcred build --achievement examples/online-course-badge.toml --recipient ada@example.org -o u.json
       microcred sign --key issuer-key.json --created 2026-01-01T00:00:00Z u.json -o signed.json
     """
-    key = load_signing_key(key_path, passphrase_env)
+    key = load_signing_key(config_key_path(key_path), passphrase_env)
     read = read_credential(_source(unsigned), name=unsigned)
     if read.credential is None:
         fail(f"{unsigned}: expected an unsigned JSON credential, found a {read.kind}")
@@ -367,9 +374,8 @@ def _check_format(key: IssuerKey, fmt: str) -> None:
 @click.option(
     "--achievement",
     "achievement",
-    required=True,
     type=click.Path(dir_okay=False),
-    help="Achievement definition (.toml or .json).",
+    help="Achievement definition (.toml or .json; default: [issuing] achievement in microcred.toml).",
 )
 @click.option("--recipient", metavar="EMAIL|DID", help="One learner: an email (stored hashed) or a DID/URI.")
 @click.option("--name", metavar="NAME", help="The learner's display name (with --recipient).")
@@ -442,8 +448,8 @@ def _check_format(key: IssuerKey, fmt: str) -> None:
 @profile_options
 @functools.partial(award_options, evidence=True)
 def issue_cmd(
-    key_path: str,
-    achievement: str,
+    key_path: str | None,
+    achievement: str | None,
     recipient: str | None,
     name: str | None,
     grade: str | None,
@@ -482,12 +488,17 @@ def issue_cmd(
           --ledger issuer.db --status-url https://uni.example/status
       microcred issue --achievement ach.toml --cohort grades.csv --from canvas --out-dir out/
     """
-    key = load_signing_key(key_path, passphrase_env)
+    config = current_config()
+    key = load_signing_key(config_key_path(key_path), passphrase_env)
+    achievement = str(setting(achievement, config.achievement, "--achievement FILE", "[issuing] achievement"))
+    ledger_path = optional(ledger_path, str(config.ledger) if config.ledger else None)
+    status_url = optional(status_url, config.status_base_url)
     when = _parse_time(created, "--created")
     _check_format(key, fmt)
     definition = load_definition(achievement)
     run_profiles(definition, profiles, strict)
     if cohort:
+        out_dir = optional(out_dir, str(config.out_dir) if config.out_dir else None)
         details, evidence = award_from(award)
         if recipient or name or grade or out or details or evidence:
             fail(

@@ -40,6 +40,7 @@ def _passphrase(var: str | None) -> str | None:
 @click.option("--issuer-url", metavar="URL", help="Issuer is this https:// URL (key id URL#key-1).")
 @click.option("--passphrase-env", metavar="VAR", help="Encrypt the private key with the passphrase in $VAR.")
 @click.option("--force", is_flag=True, help="Overwrite KEY.json if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @click.option(
     "-o",
     "--output",
@@ -55,6 +56,7 @@ def keygen(
     issuer_url: str | None,
     passphrase_env: str | None,
     force: bool,
+    as_json: bool,
     output: Path,
 ) -> None:
     """Generate an issuer key and write it, private, to KEY.json (mode 0600).
@@ -74,6 +76,20 @@ def keygen(
     passphrase = _passphrase(passphrase_env)
     key = generate_key(algorithm, did_web=did_web, issuer_url=issuer_url)  # type: ignore[arg-type]
     save_key(key, output, passphrase=passphrase)
+    publish = did_web_url(key.controller) if key.controller.startswith("did:web:") else None
+    if key.controller.startswith("https://"):
+        publish = key.controller
+    if as_json:
+        report = {
+            "file": str(output),
+            "algorithm": key.algorithm,
+            "encrypted": passphrase is not None,
+            "issuer": key.controller,
+            "verification_method": key.key_id,
+            "publish_at": publish,
+        }
+        click.echo(json.dumps(report, indent=2))
+        return
     click.echo(f"wrote {output} ({key.algorithm}, private{', encrypted' if passphrase else ''}, mode 0600)")
     click.echo(f"issuer:              {key.controller}")
     click.echo(f"verification method: {key.key_id}")

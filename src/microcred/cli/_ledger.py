@@ -15,16 +15,24 @@ from ..ledger.protocol import Ledger, StatusChange
 from ..status.publishing import signed_status_lists
 from ..suites.jwt import read_jwt
 from . import fail
+from ._config import current_config, setting
+from ._config import key_path as config_key_path
 from ._issuing import load_signing_key
 
 _LEDGER = click.option(
     "--ledger",
     "ledger_path",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="DB",
-    help="The issuer ledger (SQLite file) the credential was issued into.",
+    help="The issuer ledger (SQLite file) the credential was issued into (default: microcred.toml's).",
 )
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+
+
+def _ledger_path(flag: Path | None) -> Path:
+    return setting(flag, current_config().ledger, "--ledger DB", "[issuing] ledger")
+
+
 _REASON = click.option("--reason", default=None, metavar="TEXT", help="Why; kept in the ledger's history.")
 
 
@@ -44,13 +52,20 @@ def _credential_id(value: str) -> str:
     return found
 
 
-def _change(change: StatusChange, ledger_path: Path, credential_id: str, reason: str | None) -> None:
+def _change(
+    change: StatusChange, ledger_path: Path | None, credential_id: str, reason: str | None, as_json: bool
+) -> None:
+    ledger_path = _ledger_path(ledger_path)
     credential_id = _credential_id(credential_id)
     with Ledger.open(ledger_path, create=False) as ledger:
         record = ledger.set_status(credential_id, change, reason)
         entry = ledger.get(credential_id)
     assert entry is not None
     where = entry.suspension_list if change != "revoked" and entry.suspension_list else entry.revocation_list
+    if as_json:
+        report = {"credential_id": credential_id, "status": record.status, "reason": reason, "list": where}
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
     click.echo(f"{credential_id}: {record.status}" + (f" ({reason})" if reason else ""))
     click.echo(f"Publish the status lists again so verifiers see it ({where}):")
     click.echo(f"  microcred status-list --ledger {ledger_path} --key KEY.json -o DIR")
@@ -59,8 +74,9 @@ def _change(change: StatusChange, ledger_path: Path, credential_id: str, reason:
 @click.command(short_help="Revoke an issued credential (for good).")
 @_LEDGER
 @_REASON
+@_JSON
 @click.argument("credential_id", metavar="CREDENTIAL_ID|FILE")
-def revoke(ledger_path: Path, reason: str | None, credential_id: str) -> None:
+def revoke(ledger_path: Path | None, reason: str | None, as_json: bool, credential_id: str) -> None:
     """Revoke a credential, by id or by its file: its bit is set in the next published status list.
 
     \b
@@ -68,35 +84,37 @@ def revoke(ledger_path: Path, reason: str | None, credential_id: str) -> None:
       microcred revoke --ledger issued.db --reason "grade replaced" urn:uuid:0f6c…
       microcred revoke --ledger issued.db --reason "grade replaced" ada.json
     """
-    _change("revoked", ledger_path, credential_id, reason)
+    _change("revoked", ledger_path, credential_id, reason, as_json)
 
 
 @click.command(short_help="Suspend an issued credential (undo with reinstate).")
 @_LEDGER
 @_REASON
+@_JSON
 @click.argument("credential_id", metavar="CREDENTIAL_ID|FILE")
-def suspend(ledger_path: Path, reason: str | None, credential_id: str) -> None:
+def suspend(ledger_path: Path | None, reason: str | None, as_json: bool, credential_id: str) -> None:
     """Suspend CREDENTIAL_ID (it must have been issued with a suspension status entry).
 
     \b
     Example:
       microcred suspend --ledger issued.db --reason "under review" urn:uuid:0f6c…
     """
-    _change("suspended", ledger_path, credential_id, reason)
+    _change("suspended", ledger_path, credential_id, reason, as_json)
 
 
 @click.command(short_help="Lift a suspension.")
 @_LEDGER
 @_REASON
+@_JSON
 @click.argument("credential_id", metavar="CREDENTIAL_ID|FILE")
-def reinstate(ledger_path: Path, reason: str | None, credential_id: str) -> None:
+def reinstate(ledger_path: Path | None, reason: str | None, as_json: bool, credential_id: str) -> None:
     """Reinstate a suspended CREDENTIAL_ID. Revoked credentials stay revoked.
 
     \b
     Example:
       microcred reinstate --ledger issued.db --reason "review closed" urn:uuid:0f6c…
     """
-    _change("reinstated", ledger_path, credential_id, reason)
+    _change("reinstated", ledger_path, credential_id, reason, as_json)
 
 
 def _file_name(url: str) -> str:
@@ -108,10 +126,9 @@ def _file_name(url: str) -> str:
 @click.option(
     "--key",
     "key_path",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="KEY",
-    help="The issuer's signing key file (the one that signed the credentials).",
+    help="The issuer's signing key file (the one that signed the credentials; default: microcred.toml's).",
 )
 @click.option(
     "-o",
@@ -138,13 +155,15 @@ def _file_name(url: str) -> str:
     metavar="URL",
     help="Only the lists published under URL (when one ledger serves several issuers).",
 )
+@_JSON
 def status_list(
-    ledger_path: Path,
-    key_path: Path,
+    ledger_path: Path | None,
+    key_path: Path | None,
     out_dir: Path,
     valid_days: int | None,
     passphrase_env: str | None,
     base_url: str | None,
+    as_json: bool,
 ) -> None:
     """Sign every status list in the ledger as a BitstringStatusListCredential and write it to DIR.
 
@@ -155,11 +174,15 @@ def status_list(
     Example:
       microcred status-list --ledger issued.db --key issuer-key.json -o public/status
     """
-    key = load_signing_key(str(key_path), passphrase_env)
+    ledger_path = _ledger_path(ledger_path)
+    key = load_signing_key(config_key_path(str(key_path) if key_path else None), passphrase_env)
     now = _time.now()
     until = now + timedelta(days=valid_days) if valid_days else None
     with Ledger.open(ledger_path, create=False) as ledger:
         if not ledger.lists():
+            if as_json:
+                click.echo(json.dumps({"lists": []}))
+                return
             click.echo("The ledger has no status lists yet (nothing has been issued into it).")
             return
         published = signed_status_lists(ledger, key, base_url=base_url, now=now, valid_until=until)
@@ -175,13 +198,29 @@ def status_list(
             )
         names[name] = item.url
     out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
     for item in published:
         target = out_dir / _file_name(item.url)
         write_atomic(target, (json.dumps(item.document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        written.append(
+            {
+                "file": str(target),
+                "url": item.url,
+                "purpose": item.purpose,
+                "set": item.set_count,
+                "used": item.used,
+                "size": item.size,
+            }
+        )
+        if as_json:
+            continue
         click.echo(
             f"{target}  ->  publish at {item.url}  ({item.purpose}: {item.set_count} set, "
             f"{item.used} of {item.size} used)"
         )
+
+    if as_json:
+        click.echo(json.dumps({"lists": written}, indent=2, ensure_ascii=False))
 
 
 COMMANDS = [revoke, suspend, reinstate, status_list]
