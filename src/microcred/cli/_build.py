@@ -19,6 +19,7 @@ from ..errors import DefinitionError, JsonLdError, KeyFormatError, SchemaValidat
 from ..jsonld.canonical import check_safe_mode
 from ..keys.files import load_key
 from ..model.definition import load_definition
+from ..model.grading import GradeError, read_grade
 from ..model.learner import Evidence, Recipient, Result
 from ..suites.jwt import read_jwt
 from . import write_output
@@ -28,6 +29,8 @@ from ._config import current_config, setting
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from ..model.definition import Definition
 
 
 def _issuer_of(path: str) -> str:
@@ -42,6 +45,17 @@ def _issuer_of(path: str) -> str:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     data.pop("privateKeyPem", None)
     return load_key(data).controller
+
+
+def _result(grade: str | None, definition: Definition) -> Result | None:
+    """The learner's grade read on the definition's scale (off the scale: an error naming --grade)."""
+    if grade is None:
+        return None
+    try:
+        value = read_grade(definition.achievement.grade, grade)
+    except GradeError as exc:
+        raise DefinitionError(str(exc), path="grade.value") from None
+    return Result(value, definition.achievement.grade) if value is not None else None
 
 
 def read_credential(path: str) -> dict[str, Any]:
@@ -140,7 +154,7 @@ def build(
         credential_id=credential_id,
         valid_from=_when(valid_from, "valid_from"),
         valid_until=_when(valid_until, "valid_until"),
-        result=Result(grade, definition.achievement.grade) if grade is not None else None,
+        result=_result(grade, definition),
         evidence=[*(Evidence.parse(e) for e in evidence), *more_evidence],
         award=details,
     )

@@ -27,6 +27,7 @@ from ..keys.files import load_key
 from ..ledger.protocol import Ledger
 from ..limits import MAX_INPUT_BYTES, SORTED_FOLDER_ENTRIES
 from ..model.definition import load_definition
+from ..model.grading import GradeError, read_grade
 from ..model.learner import Recipient
 from ..verifying.presentation import PresentationReport, verify_presentation
 from ..verifying.verify import verify
@@ -289,6 +290,8 @@ def load_signing_key(path: str, passphrase_env: str | None) -> IssuerKey:
         passphrase = os.environ.get(passphrase_env)
         if passphrase is None:
             fail(f"--passphrase-env {passphrase_env}: that environment variable is not set")
+        if not passphrase:
+            fail(f"the key passphrase variable {passphrase_env} is empty")
     try:
         key = load_key(Path(path), passphrase=passphrase)
     except KeyFormatError as exc:
@@ -535,7 +538,14 @@ def issue_cmd(
     learner = Recipient.parse(recipient, name)
     options: BuildOptions = {}
     if grade:
-        options["result"] = grade
+        try:
+            checked = read_grade(definition.achievement.grade, grade)
+        except GradeError as exc:
+            fail(f"--grade: {exc}")
+        if not definition.pass_rule.passes(checked):
+            fail(f"--grade {grade} does not pass ({definition.pass_rule.describe()}); nothing was issued")
+        if checked is not None:
+            options["result"] = checked
     details, evidence = award_from(award)
     if details is not None:
         options["award"] = details
