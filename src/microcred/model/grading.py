@@ -135,6 +135,11 @@ class PassRule:
                 kind = "all"
         if kind == "pass-mark" and mark is None:
             raise DefinitionError("a pass-mark rule needs the scale's 'pass' value", path="pass_rule")
+        if kind == "pass-mark" and scale is not None and is_numeric(scale):
+            try:
+                read_grade(scale, mark)
+            except GradeError as exc:
+                raise DefinitionError(f"the pass mark {exc}", path="pass") from None
         return cls(kind, mark if kind == "pass-mark" else None, tuple(passing), lower_is_better)  # type: ignore[arg-type]
 
     def passes(self, grade: str | None) -> bool:
