@@ -124,17 +124,20 @@ def run_cohort_command(
         bake = Path(bake_path).read_bytes()
     elif bake_default:
         bake = "default"
-    total, errors = 0, []
+    total, bad = 0, 0
+    errors: list[CohortRowError] = []
     for item in scan_cohort(cohort_path, columns=columns, definition=definition):  # before any signing
         total += 1
         if isinstance(item, CohortRowError):
-            errors.append(item)
-    if errors and on_error == "stop":
-        for exc in errors[:_SHOWN]:
+            bad += 1
+            if len(errors) < _SHOWN:
+                errors.append(item)
+    if bad and on_error == "stop":
+        for exc in errors:
             stderr.write(f"error: {exc}\n")
-        more = f" ({len(errors) - _SHOWN} more not shown)" if len(errors) > _SHOWN else ""
+        more = f" ({bad - len(errors)} more not shown)" if bad > len(errors) else ""
         stderr.write(
-            f"error: {len(errors)} bad row(s){more}; nothing was issued. Fix them (or use --on-error skip) "
+            f"error: {bad} bad row(s){more}; nothing was issued. Fix them (or use --on-error skip) "
             "and rerun the same command\n"
         )
         return 2
