@@ -226,3 +226,34 @@ def test_a_plain_cohort_file_still_refuses_unknown_columns(tmp_path: Path) -> No
     shutil.copy(DATA / "registrar.csv", path)
     with pytest.raises(CohortRowError, match="unknown column 'Learner e-mail'"):
         next(scan_cohort(path))
+
+
+def test_a_pass_by_grade_needs_a_grade_column(tmp_path: Path) -> None:
+    """Without a grade column every learner would silently fail a pass mark: the header is refused."""
+    definition = load_definition(DATA / "canvas.toml")
+    with pytest.raises(CohortRowError, match="no grade column; map one") as caught:
+        next(
+            scan_cohort(
+                DATA / "canvas.csv",
+                columns=column_map(
+                    "canvas", ["Final Score=ignore", "Unposted Final Score=ignore", "Current Score=ignore"]
+                ),
+                definition=definition,
+            )
+        )
+    assert caught.value.line == 1
+    # with "all rows pass" the same file issues everyone who is a learner
+    text = (
+        (DATA / "canvas.toml")
+        .read_text(encoding="utf-8")
+        .replace('pass = "70"', 'pass = "70"\npass_rule = "all"')
+    )
+    (tmp_path / "all.toml").write_text(text, encoding="utf-8")
+    items = list(
+        scan_cohort(
+            DATA / "canvas.csv",
+            columns=column_map("canvas"),
+            definition=load_definition(tmp_path / "all.toml"),
+        )
+    )
+    assert sum(isinstance(i, CohortRow) for i in items) == 5

@@ -459,6 +459,16 @@ def scan_cohort(
                 code="cohort.header_invalid",
             )
         header = _Header(first[1], source) if columns is None else columns.header(first[1], source)
+        if definition is not None and definition.pass_rule.kind != "all" and "grade" not in header.index:
+            raise CohortRowError(
+                1,
+                None,
+                f"the achievement decides a pass by grade ({definition.pass_rule.describe()}) but the "
+                "file has no grade column; map one (--map 'COLUMN=grade') or state pass_rule = \"all\" "
+                "in the definition's [achievement.grade]",
+                source=source,
+                code="cohort.header_invalid",
+            )
         for line, cells in records:
             reason = header.skip_reason(cells) if cells is not None else None
             if reason is not None:
