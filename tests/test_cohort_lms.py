@@ -257,3 +257,20 @@ def test_a_pass_by_grade_needs_a_grade_column(tmp_path: Path) -> None:
         )
     )
     assert sum(isinstance(i, CohortRow) for i in items) == 5
+
+
+def test_a_preset_falls_back_to_the_next_identity_column(tmp_path: Path) -> None:
+    """A Blackboard download without the Student ID column identifies learners by Username (userName)."""
+    text = (DATA / "blackboard.xls").read_bytes().decode("utf-16")
+    lines = ["\t".join(c for i, c in enumerate(line.split("\t")) if i != 3) for line in text.splitlines()]
+    path = tmp_path / "no-student-id.xls"
+    path.write_bytes("\r\n".join(lines).encode("utf-16"))
+    definition = load_definition(DATA / "blackboard.toml")
+    items = list(scan_cohort(path, columns=column_map("blackboard"), definition=definition))
+    rows = [i for i in items if isinstance(i, CohortRow)]
+    assert [(r.recipient, r.id_type) for r in rows] == [
+        ("alovelace", "userName"),
+        ("ghopper", "userName"),
+        ("ahaddad", "userName"),
+    ]
+    assert sum(isinstance(i, SkippedRow) and i.status == "not-a-learner" for i in items) == 1

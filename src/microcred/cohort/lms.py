@@ -84,6 +84,7 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
     # "Course total (Real)" (or "(Percentage)", "(Letter)") and "Last downloaded from this course".
     "moodle": {
         "email": ("email address",),
+        "student_id": ("id number",),  # when the export leaves out the email address
         "first_name": ("first name",),
         "last_name": ("last name", "surname"),
         "grade": ("course total (real)", "course total (percentage)", "course total*"),
@@ -99,12 +100,14 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
     # one column per assignment, Enrollment Track, Verification Status, Certificate Eligible, ...
     "openedx": {
         "email": ("email",),
+        "username": ("username",),
         "grade": ("grade",),
     },
     # Blackboard Learn, Grade Center > Work Offline > Download: Last Name, First Name, Username,
     # Student ID, Last Access, Availability, then "Name [Total Pts: ...] |column id" per column.
     "blackboard": {
         "student_id": ("student id",),
+        "username": ("username",),  # when the download has no Student ID column
         "first_name": ("first name",),
         "last_name": ("last name",),
         "grade": ("total [*", "weighted total [*"),
