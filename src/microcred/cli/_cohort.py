@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
+from ..cohort.privacy import is_pseudonym
 from ..cohort.rows import CohortRowError, scan_cohort
 from ..cohort.run import issue_many
 from ..cohort.summary import CohortEvent, CohortInterrupted, iter_summary
@@ -213,7 +214,8 @@ def _list_not_passing(summary_csv: Path | None, stdout: TextIO) -> None:
         if shown == _SHOWN:
             stdout.write(f"  … more in {summary_csv}\n")
             break
-        stdout.write(f"  not passing: line {result.line} {result.recipient}: {result.error}\n")
+        who = "" if is_pseudonym(result.recipient) else f" {result.recipient}"  # shown only with plain names
+        stdout.write(f"  not passing: line {result.line}{who}: {result.error}\n")
         shown += 1
 
 
