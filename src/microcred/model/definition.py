@@ -36,8 +36,8 @@ from .elements import (
     Supervision,
     Workload,
 )
-from .profiles import CheckSettings
 from .grading import PassRule
+from .profiles import CheckSettings
 
 T = TypeVar("T")
 _NO_TIMEZONE = "has no time zone; write it with Z or an offset (+01:00)"
