@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
+import click
+
+from ..cohort.lms import PRESETS
 from ..cohort.privacy import is_pseudonym
 from ..cohort.rows import CohortRowError, scan_cohort
 from ..cohort.run import issue_many
@@ -25,6 +28,33 @@ if TYPE_CHECKING:
     from ..keys.material import IssuerKey
 
 # ------------------------------------------------------------------------------------- command glue
+
+
+def lms_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--from``, ``--map`` and ``--map-file``: how ``issue --cohort`` reads an LMS export."""
+    options = (
+        click.option(
+            "--from",
+            "lms",
+            type=click.Choice(sorted(PRESETS)),
+            help="Cohort: read this LMS's gradebook export as it comes (see docs/cohorts.md).",
+        ),
+        click.option(
+            "--map",
+            "mapping",
+            multiple=True,
+            metavar="COLUMN=FIELD",
+            help="Cohort: this column holds this learner field (email, student_id, name, grade, date, ...).",
+        ),
+        click.option(
+            "--map-file",
+            type=click.Path(dir_okay=False),
+            help='Cohort: a TOML file of column mappings ([columns] "Column" = "field").',
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def _progress_callback(

@@ -17,7 +17,7 @@ import click
 from .. import _time
 from .._files import write_atomic
 from ..baking.bake import bake
-from ..cohort.lms import PRESETS, column_map
+from ..cohort.lms import column_map
 from ..credential.reader import read_capped, read_credential
 from ..errors import InputError, KeyFormatError, MicrocredError
 from ..fetch import Fetcher, NetworkPolicy
@@ -34,7 +34,7 @@ from ..verifying.verify import verify
 from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, fail, write_output
 from ._award import award_from, award_options
 from ._check import profile_options, run_profiles
-from ._cohort import run_cohort_command
+from ._cohort import lms_options, run_cohort_command
 from ._config import current_config, optional, setting
 from ._config import key_path as config_key_path
 from ._config import passphrase_env as passphrase_variable
@@ -387,24 +387,7 @@ def _check_format(key: IssuerKey, fmt: str) -> None:
     "--cohort", type=click.Path(dir_okay=False), help="A CSV with one learner per row (see docs/cohorts.md)."
 )
 @click.option("--out-dir", type=click.Path(file_okay=False), help="Where a cohort's credentials go.")
-@click.option(
-    "--from",
-    "lms",
-    type=click.Choice(sorted(PRESETS)),
-    help="Cohort: read this LMS's gradebook export as it comes (see docs/cohorts.md).",
-)
-@click.option(
-    "--map",
-    "mapping",
-    multiple=True,
-    metavar="COLUMN=FIELD",
-    help="Cohort: this column holds this learner field (email, student_id, name, grade, date, ...).",
-)
-@click.option(
-    "--map-file",
-    type=click.Path(dir_okay=False),
-    help='Cohort: a TOML file of column mappings ([columns] "Column" = "field").',
-)
+@lms_options
 @_FORMAT_OPTION
 @click.option(
     "--cryptosuite", type=_SUITES, default=None, help="Data Integrity suite (default from the key type)."
