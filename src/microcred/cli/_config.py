@@ -21,7 +21,9 @@ PASSPHRASE_ENV = "MICROCRED_PASSPHRASE"
 
 def current_config() -> Config:
     """The configuration for this command (read once per invocation)."""
-    ctx = click.get_current_context()
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:  # called outside a command (e.g. a server worker loading its key): no file is read
+        return Config()
     root = ctx.find_root()
     found = root.meta.get("microcred.config")
     if found is None:
