@@ -37,7 +37,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("microcred.keys",),
     ("microcred.suites",),
     ("microcred.credential", "microcred.ledger", "microcred.status"),
-    ("microcred.issuing", "microcred.verifying"),
+    ("microcred.issuing", "microcred.verifying", "microcred.publishing"),
     ("microcred.cohort",),
     ("microcred",),  # the public API: microcred/__init__.py
     ("microcred.cli", "microcred.__main__", "microcred.server"),

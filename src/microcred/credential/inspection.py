@@ -576,6 +576,11 @@ def _describe(name: str, value: Any) -> str:
     return str(value)
 
 
+def describe_element(name: str, value: Any) -> str:
+    """One element's value (as :func:`credential_elements` gives it) in plain language."""
+    return _describe(name, value)
+
+
 def elements_text(elements: dict[str, Any]) -> str:
     """Plain text, one element per line in :data:`ELEMENT_NAMES` order; absent ones say "Not stated"."""
     lines = []
