@@ -34,6 +34,7 @@ _COMMAND_MODULES = (
     "_presenting",
     "_serve",
     "_init",
+    "_publish",
 )
 
 
