@@ -102,7 +102,9 @@ def make_tls(folder: Path) -> Tls:
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
@@ -131,7 +133,7 @@ class SiteServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 status, kind, body = server.answer(self.path)
                 server.requests.append((self.path, status, kind))
                 self.send_response(status)
@@ -164,14 +166,14 @@ class SiteServer:
         parts = [p for p in path.split("/") if p]
         if path.endswith("/"):
             parts.append("index.html")
-        if not parts or any(p in (".", "..") for p in parts):
-            parts = ["index.html"] if not parts else parts
+        parts = parts or ["index.html"]
         target = self.root.joinpath(*parts)
         if ".." in parts or not target.is_file() or target.name in ("nginx-microcred.conf", ".htaccess"):
             return 404, "text/plain", b"not found"
         suffix = target.suffix.lstrip(".")
         if kind is None:
-            kind = types.get(suffix) or ("text/html; charset=utf-8" if suffix == "html" else "application/octet-stream")
+            fallback = "text/html; charset=utf-8" if suffix == "html" else "application/octet-stream"
+            kind = types.get(suffix) or fallback
         return 200, kind, target.read_bytes()
 
 
