@@ -261,7 +261,7 @@ def test_bake_errors(files):
             ("no such file",),
         ),
         (("--image", png_path, "--credential", json_path, "-o", str(files / "x.svg")), ("the image is PNG",)),
-        (("--credential", json_path, "-o", str(files / "x.png")), ("without --image the badge is an SVG",)),
+        (("--credential", json_path, "-o", str(files / "x.gif")), ("default badge is a PNG or an SVG",)),
         (("--image", json_path, "--credential", json_path, "-o", "x.png"), ("not a PNG or SVG image",)),
     ]
     for args, fragments in cases:

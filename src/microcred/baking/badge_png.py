@@ -11,9 +11,10 @@ import math
 import struct
 import zlib
 from functools import lru_cache
+from typing import Any
 
 from ..errors import DefinitionError
-from .badge import _BAD_CHARS, _COLOR, PALETTE, _luminance, _parse_color
+from .badge import _BAD_CHARS, _COLOR, PALETTE, _luminance, _parse_color, _payload, _text
 
 _SIZE = 256
 
@@ -107,3 +108,15 @@ def default_badge_png(title: str, *, color: str | None = None) -> bytes:
     else:
         raise DefinitionError(f"color must be #rgb or #rrggbb, not {color!r}", path="color")
     return _render(base, clean)
+
+
+def default_badge_png_for_credential(credential: dict[str, Any] | str, *, color: str | None = None) -> bytes:
+    """:func:`default_badge_png` for a credential (a JSON object or a compact JWT, read unverified)."""
+    doc = _payload(credential) if isinstance(credential, str) else credential
+    subject = doc.get("credentialSubject") if isinstance(doc, dict) else None
+    if isinstance(subject, list):
+        subject = subject[0] if subject else None
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    name = achievement.get("name") if isinstance(achievement, dict) else None
+    fallback = doc.get("name") if isinstance(doc, dict) else None
+    return default_badge_png(_text(name) or _text(fallback) or "Open Badge", color=color)

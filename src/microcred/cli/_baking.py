@@ -12,6 +12,7 @@ import click
 from .. import _json
 from .._files import write_atomic
 from ..baking.badge import default_badge_svg_for_credential
+from ..baking.badge_png import default_badge_png_for_credential
 from ..baking.bake import bake, unbake
 from ..baking.payload import MAX_CREDENTIAL_BYTES, MAX_IMAGE_BYTES, Unbaked, detect_image_kind
 from ..errors import BakingError
@@ -61,7 +62,7 @@ def _load_credential(path: str) -> dict[str, Any] | str:
     "--image",
     "image_path",
     metavar="BADGE.png|svg",
-    help="PNG or SVG badge image. Omitted: a default SVG badge made from the credential.",
+    help="PNG or SVG badge image. Omitted: a default badge from the credential (PNG or SVG, as -o says).",
 )
 @click.option(
     "--credential",
@@ -74,21 +75,29 @@ def _load_credential(path: str) -> dict[str, Any] | str:
 def bake_command(image_path: str | None, credential_path: str, output: str) -> None:
     """Bake a credential into a PNG or SVG badge image (Open Badges 3.0).
 
-    A credential already baked into the image is replaced, never duplicated. Without --image, a clean default
-    SVG badge is drawn from the achievement's name and the issuer's name.
+    A credential already baked into the image is replaced, never duplicated. Without --image, a default
+    badge is drawn from the credential: a PNG (what wallets import) when OUT ends in .png, else an SVG
+    with the achievement's name and the issuer's name.
 
     \b
     Examples:
       microcred bake --image badge.png --credential alice.json -o alice-badge.png
       microcred bake --image badge.svg --credential alice.jwt -o alice-badge.svg
-      microcred bake --credential alice.json -o alice-badge.svg      # default badge image
+      microcred bake --credential alice.json -o alice-badge.png      # default PNG badge (wallets import PNG)
+      microcred bake --credential alice.json -o alice-badge.svg      # default SVG badge
     """
     credential = _load_credential(credential_path)
     out_suffix = Path(output).suffix.lower()
     if image_path is None:
-        if out_suffix not in ("", ".svg"):
-            fail(f"without --image the badge is an SVG; name the output .svg, not {output}")
-        image = default_badge_svg_for_credential(credential).encode("utf-8")
+        if out_suffix == ".png":
+            image = default_badge_png_for_credential(credential)
+        elif out_suffix in ("", ".svg"):
+            image = default_badge_svg_for_credential(credential).encode("utf-8")
+        else:
+            fail(
+                "without --image the default badge is a PNG or an SVG; "
+                f"name the output .png or .svg, not {output}"
+            )
     else:
         image = _read(image_path, "image", MAX_IMAGE_BYTES)
         kind = detect_image_kind(image)
