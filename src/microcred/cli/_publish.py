@@ -2,48 +2,42 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 
 from .. import _time
-from ..credential.reader import read_credential
 from ..ledger.protocol import Ledger
 from ..model.definition import load_definition
-from ..publishing.share import share_kit, write_share_kit
 from ..publishing.site import default_site_url, publish_site
-from ..suites.jwt import read_jwt
 from . import fail
+from ._config import current_config, setting
+from ._config import key_path as config_key_path
 from ._issuing import load_signing_key
-
-_SHARE_SUFFIXES = {".json", ".jwt", ".png", ".svg"}
+from ._sharing import print_kits, share_inputs, write_kits
 
 
 @click.command("publish", short_help="Write the static site to upload so anyone can verify.")
 @click.option(
     "--key",
     "key_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False),
     metavar="KEY",
-    help="The issuer's signing key file (it signs the status lists).",
+    help="The issuer's signing key file, which signs the status lists (default: microcred.toml's).",
 )
 @click.option(
     "--ledger",
     "ledger_path",
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="DB",
-    help="The issuer ledger: its status lists and the achievements issued from it.",
+    help="The issuer ledger: its status lists and the achievements issued (default: microcred.toml's).",
 )
 @click.option(
     "--site-url",
     metavar="URL",
-    help="Where the folder is served (default: the did:web host, or the https issuer's origin).",
+    help="Where DIR is served (default: microcred.toml's issuer url, else the did:web host).",
 )
 @click.option(
     "--achievement",
@@ -51,7 +45,7 @@ _SHARE_SUFFIXES = {".json", ".jwt", ".png", ".svg"}
     multiple=True,
     type=click.Path(dir_okay=False),
     metavar="FILE",
-    help="Also publish this achievement definition's page (repeatable).",
+    help="Also publish this definition's page (repeatable; microcred.toml's achievement always is).",
 )
 @click.option(
     "--valid-days",
@@ -68,13 +62,12 @@ _SHARE_SUFFIXES = {".json", ".jwt", ".png", ".svg"}
     "-o",
     "--out-dir",
     "out_dir",
-    required=True,
     type=click.Path(file_okay=False, path_type=Path),
     metavar="DIR",
-    help="The site folder (new, empty, or one this command wrote before).",
+    help="The site folder: new, empty, or one this command wrote before (default: microcred.toml's).",
 )
 def publish_cmd(
-    key_path: Path,
+    key_path: str | None,
     ledger_path: Path | None,
     site_url: str | None,
     achievements: tuple[str, ...],
@@ -93,28 +86,37 @@ def publish_cmd(
 
     \b
     Example:
+      microcred publish                  # everything from microcred.toml
       microcred publish --key issuer-key.json --ledger issuer.db -o site/
     """
-    key = load_signing_key(str(key_path), passphrase_env)
-    url = site_url or default_site_url(key.controller)
+    config = current_config()
+    key = load_signing_key(config_key_path(key_path), passphrase_env)
+    folder = setting(out_dir, config.publish_dir, "-o DIR", "[publish] dir")
+    url = site_url or config.issuer_url or default_site_url(key.controller)
     if url is None:
         fail(
             f"the issuer {key.controller} has no web address of its own; "
             "say where DIR is served: --site-url URL"
         )
-    definitions = [load_definition(a) for a in achievements]
+    files = list(achievements)
+    if config.achievement is not None and config.achievement.is_file():
+        files.append(str(config.achievement))
+    definitions = [load_definition(a) for a in dict.fromkeys(files)]
     now = _time.now()
     until = now + timedelta(days=valid_days) if valid_days else None
     if ledger_path is not None and not ledger_path.exists():
         fail(f"--ledger {ledger_path}: no such ledger (issue something into it first)")
+    if ledger_path is None and config.ledger is not None and config.ledger.exists():
+        ledger_path = config.ledger  # a configured ledger that does not exist yet: nothing issued
     ledger = Ledger.open(ledger_path, create=False) if ledger_path is not None else None
     try:
         site = publish_site(
-            out_dir,
+            folder,
             keys=[key],
             site_url=url,
             ledger=ledger,
             definitions=definitions,
+            issuer_name=config.issuer_name,
             now=now,
             valid_until=until,
         )
@@ -156,50 +158,6 @@ def publish_cmd(
         click.echo("  and nginx-microcred.conf (nginx) in the folder say how")
     for url_mirror, path in site.mirrors.items():
         click.echo(f"  copy of {url_mirror}: {path}")
-
-
-def _share_inputs(inputs: tuple[str, ...]) -> list[Path]:
-    out: list[Path] = []
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in _SHARE_SUFFIXES)
-            if not found:
-                fail(f"{item}: the folder holds no credential files (.json, .jwt, .png, .svg)")
-            out.extend(found)
-        elif path.is_file():
-            out.append(path)
-        else:
-            fail(f"{item}: no such credential file or folder")
-    return out
-
-
-def _credential_of(path: Path) -> dict[str, Any] | str:
-    read = read_credential(path)
-    if read.credential is not None:
-        return read.credential
-    if read.jwt:
-        read_jwt(read.jwt)  # a clear error now if it is not a JWT
-        return read.jwt
-    fail(f"{path}: no credential found")
-
-
-def _hosted_name(credential: dict[str, Any] | str) -> str:
-    """The file name a credential is hosted under: its uuid (never the learner's name or email)."""
-    data = read_jwt(credential).credential if isinstance(credential, str) else credential
-    found = data.get("id")
-    ident = found if isinstance(found, str) else json.dumps(data, sort_keys=True)
-    tail = ident.rsplit(":", 1)[-1]
-    if not re.fullmatch(r"[0-9a-fA-F-]{32,36}", tail):
-        tail = hashlib.sha256(ident.encode()).hexdigest()[:32]
-    return tail.lower() + (".jwt" if isinstance(credential, str) else ".json")
-
-
-def _issuer_of(credential: dict[str, Any] | str) -> str:
-    data = read_jwt(credential).credential if isinstance(credential, str) else credential
-    issuer = data.get("issuer")
-    found = issuer.get("id") if isinstance(issuer, dict) else issuer
-    return found if isinstance(found, str) else ""
 
 
 @click.command(
@@ -256,44 +214,17 @@ def share_cmd(
       microcred share ada.json -o share/ada
       microcred share cohort/ -o share/
     """
-    files = _share_inputs(inputs)
-    if credential_url and len(files) > 1:
-        fail("--credential-url names one credential's address; give one credential with it")
     image = Path(image_path).read_bytes() if image_path else None
-    results = []
-    for path in files:
-        credential = _credential_of(path)
-        site = site_url or default_site_url(_issuer_of(credential))
-        if site is None and not (credential_url and verify_url):
-            fail(f"{path}: its issuer has no web address of its own; give --site-url")
-        base = (site or "").rstrip("/")
-        url = credential_url or f"{base}/credentials/{_hosted_name(credential)}"
-        kit = share_kit(
-            credential,
-            credential_url=url,
-            verify_base=verify_url or base,
-            badge_image=image,
-            linkedin_organization_id=linkedin_org_id,
-        )
-        target = out_dir if len(files) == 1 else out_dir / path.stem
-        write_share_kit(kit, target)
-        results.append(
-            {
-                "input": str(path),
-                "folder": str(target),
-                "credential_url": url,
-                "verify_url": kit.verify_url,
-                "linkedin_url": kit.linkedin_url,
-            }
-        )
-    if as_json:
-        click.echo(json.dumps(results[0] if len(results) == 1 else results, indent=2, ensure_ascii=False))
-        return
-    for result in results:
-        click.echo(f"{result['input']}: share kit in {result['folder']}/")
-        click.echo(f"  upload the credential to  {result['credential_url']}")
-        click.echo(f"  verify this badge:        {result['verify_url']}")
-        click.echo(f"  add to LinkedIn:          {result['linkedin_url']}")
+    results = write_kits(
+        share_inputs(inputs),
+        out_dir,
+        site_url=site_url,
+        verify_url=verify_url,
+        credential_url=credential_url,
+        image=image,
+        linkedin_org_id=linkedin_org_id,
+    )
+    print_kits(results, as_json)
 
 
 COMMANDS = [publish_cmd, share_cmd]
