@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 from .baking.badge import default_badge_svg
+from .baking.badge_png import default_badge_png
 from .baking.bake import bake, unbake
 from .baking.payload import Unbaked
 from .cohort.rows import CohortRow, CohortRowError, read_cohort, scan_cohort
@@ -70,6 +71,8 @@ from .model.elements import (
 from .model.learner import Evidence, Recipient, Result
 from .model.profiles import Finding, ProfileError
 from .model.profiles import check as check_definition
+from .publishing.share import ShareKit, share_kit, write_share_kit
+from .publishing.site import PublishedSite, publish_site
 from .status.publishing import PublishedList, signed_status_lists
 from .verifying.presentation import PresentationReport, present, verify_presentation
 from .verifying.report import Check, VerificationReport
@@ -122,6 +125,7 @@ __all__ = [
     "ProfileError",
     "ProofError",
     "PublishedList",
+    "PublishedSite",
     "Qualification",
     "QualityAssurance",
     "Recipient",
@@ -129,6 +133,7 @@ __all__ = [
     "Result",
     "SchemaIssue",
     "SchemaValidationError",
+    "ShareKit",
     "StackItem",
     "Stackability",
     "StatusListError",
@@ -142,6 +147,7 @@ __all__ = [
     "canonicalize",
     "check_definition",
     "credential_elements",
+    "default_badge_png",
     "default_badge_svg",
     "definition_from_mapping",
     "did_web_document",
@@ -156,11 +162,13 @@ __all__ = [
     "load_key",
     "offline_fetch",
     "present",
+    "publish_site",
     "read_cohort",
     "resolve_verification_method",
     "save_key",
     "scan_cohort",
     "schema_errors",
+    "share_kit",
     "sign",
     "signed_status_lists",
     "unbake",
@@ -168,4 +176,5 @@ __all__ = [
     "verify",
     "verify_many",
     "verify_presentation",
+    "write_share_kit",
 ]
