@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -343,3 +344,16 @@ def test_cli_publish_reports_and_exits_2_on_bad_input(tmp_path, web_key, issued)
     save_key(didkey, tmp_path / "k2.json")
     no_url = runner.invoke(main, ["publish", "--key", str(tmp_path / "k2.json"), "-o", str(tmp_path / "s2")])
     assert no_url.exit_code == 2 and "--site-url" in no_url.output
+
+
+def test_a_symbolic_link_in_the_site_cannot_lead_writes_or_deletions_elsewhere(tmp_path, web_key, issued):
+    out = tmp_path / "site"
+    _publish(out, web_key, issued[0])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "revocation-1.json").write_text("precious")
+    shutil.rmtree(out / "status")
+    (out / "status").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(InputError, match="leads out of"):
+        _publish(out, web_key, issued[0])
+    assert (elsewhere / "revocation-1.json").read_text() == "precious"

@@ -522,9 +522,14 @@ def _install(out: Path, files: dict[str, bytes], meta: dict[str, Any]) -> list[s
             os.replace(staging, out)  # the whole site appears at once
             sync_folder(out.parent)
             return []
+        root = out.resolve()
         for rel in sorted(files):
             target = out / rel
             target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.parent.resolve().is_relative_to(root):
+                raise _fail(
+                    f"{target.parent} leads out of {out} (a symbolic link?); refused", code="publish.unsafe"
+                )
             if target.is_dir() and not target.is_symlink():
                 raise _fail(f"{target} is a folder where the site needs a file", code="publish.collision")
             os.replace(staging / rel, target)
@@ -534,6 +539,8 @@ def _install(out: Path, files: dict[str, bytes], meta: dict[str, Any]) -> list[s
             if rel in files or ".." in PurePosixPath(rel).parts or PurePosixPath(rel).is_absolute():
                 continue
             stale = out / rel
+            if not stale.parent.resolve().is_relative_to(root):
+                continue  # a folder that now leads elsewhere: never delete outside the site
             if stale.is_file() or stale.is_symlink():
                 stale.unlink()
                 removed.append(rel)
