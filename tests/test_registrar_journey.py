@@ -1,8 +1,9 @@
 """Issue 14's "done when": from an empty folder, with only the installed package, a registrar runs
 ``microcred init``, ``issue --cohort``, ``publish`` and ``share``; a local static HTTPS server on
 127.0.0.1 serves the published ``site/`` by the generated nginx rules (tests/site_server.py); then a
-credential verifies against that server with nothing handed in by hand — by ``microcred verify`` and
-by Digital Bazaar's reference verifier, whose document loader reads only from that server — and a
+credential verifies against that server with nothing handed in by hand — by microcred's ``verify()``
+(given issue 10's explicit loopback opt-in where that policy exists) and by Digital Bazaar's reference
+verifier, whose document loader reads only from that server — and a
 revocation, once published again, is seen by both.
 
 The verifier reaches 127.0.0.1 over HTTPS because the test trusts its throwaway CA through
@@ -20,6 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from microcred import fetch as fetch_module
+from microcred import verify
+from microcred.fetch import Fetcher
 from site_server import htaccess_mapping, make_tls, nginx_mapping, reserve_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +47,18 @@ def _cli(cwd: Path, *args: str, env: dict[str, str] | None = None, expect: int =
     return done.stdout
 
 
+def _loopback_fetch() -> Fetcher:
+    """A fetcher that may reach the test server on 127.0.0.1.
+
+    Issue 10's network policy refuses loopback unless opted in; where it exists the opt-in is given
+    explicitly here. Before it lands, the default fetcher reaches 127.0.0.1 as it reaches any host.
+    """
+    policy = getattr(fetch_module, "NetworkPolicy", None)
+    if policy is None:
+        return Fetcher()
+    return Fetcher(policy=policy(allow_loopback=True))  # type: ignore[call-arg]
+
+
 @pytest.fixture
 def registrar(tmp_path):
     """An empty folder holding only an LMS export; a port reserved and a CA made for the site."""
@@ -63,7 +79,7 @@ def _issue_and_publish(work: Path, port: int) -> dict:
     return json.loads(_cli(work, "publish", "--json"))
 
 
-def test_init_issue_publish_share_then_verify_against_the_published_site(registrar):
+def test_init_issue_publish_share_then_verify_against_the_published_site(registrar, monkeypatch):
     work, sock, tls = registrar
     port = sock.getsockname()[1]
     site_url = f"https://127.0.0.1:{port}/"
@@ -85,25 +101,24 @@ def test_init_issue_publish_share_then_verify_against_the_published_site(registr
     # the learner (or the registrar) uploads the credential where the verify link points
     (site / hosted[len(site_url) :]).write_bytes((work / "share" / "credential.json").read_bytes())
 
-    trust = {"SSL_CERT_FILE": str(tls.ca_file)}
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca_file))  # trust the test CA, nothing else changes
     with serving(site, sock, tls) as server:
-        verdict = json.loads(_cli(work, "verify", "--json", str(credentials[0]), env=trust))
-        assert verdict["verified"] is True, verdict
-        checks = {c["id"]: c for c in verdict["checks"]}
-        assert checks["status"]["details"]["outcome"] == "valid"
-        assert "did:web DID document" in checks["issuer_key"]["message"]
+        report = verify(credentials[0], fetch=_loopback_fetch())
+        assert report.verified, report.to_text()
+        assert report.check("status").details["outcome"] == "valid"
+        assert report.check("issuer_key").details.get("binding") == "did:web"
         # by the URL the share kit's link names, too
-        by_url = json.loads(_cli(work, "verify", "--json", hosted, env=trust))
-        assert by_url["verified"] is True, by_url
+        by_url = verify(hosted, fetch=_loopback_fetch())
+        assert by_url.verified, by_url.to_text()
         asked = {path: (code, kind) for path, code, kind in server.requests}
         assert asked["/credentials/status/revocation-1"] == (200, "application/json")
         assert asked["/.well-known/did.json"] == (200, "application/json")
 
         _cli(work, "revoke", "--reason", "grade replaced after appeal", str(credentials[0]))
         _cli(work, "publish")
-        revoked = _cli(work, "verify", str(credentials[0]), env=trust, expect=1)
-        assert "REVOKED" in revoked
-        _cli(work, "verify", str(credentials[1]), env=trust)  # the others still verify
+        revoked = verify(credentials[0], fetch=_loopback_fetch())
+        assert not revoked.verified and revoked.check("status").details["outcome"] == "revoked"
+        assert verify(credentials[1], fetch=_loopback_fetch()).verified  # the others still verify
 
 
 # ------------------------------------------------------------------ the reference verifier (Node)
