@@ -11,6 +11,7 @@ The credential is read as given (it is the issuer's own output); nothing here ve
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import json
@@ -29,9 +30,10 @@ from ..credential.inspection import ELEMENT_LABELS, credential_elements, describ
 from ..errors import InputError
 from ..suites.jwt import read_jwt
 
-#: Pages load nothing from anywhere; only their own inline style applies.
+#: The page loads nothing from anywhere: only its own inline style and inline (data:) images.
 _CSP = (
-    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+    '<meta http-equiv="Content-Security-Policy" '
+    "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
 )
 
 if TYPE_CHECKING:
@@ -130,12 +132,24 @@ _CERT_STYLE = (
     "dl{display:grid;grid-template-columns:52mm 1fr;gap:2mm 5mm;font-size:10pt}dt{font-weight:bold}"
     "dd{margin:0;white-space:pre-line}.verify{display:flex;gap:6mm;align-items:center;font-size:9pt;"
     "margin-top:6mm}.verify svg{width:30mm;height:30mm}code{word-break:break-all}"
-    "@media print{a{color:inherit;text-decoration:none}}"
+    ".badge{float:right;width:34mm;height:34mm}@media print{a{color:inherit;text-decoration:none}}"
 )
 
 
-def certificate_html(credential: dict[str, Any], verify_url: str, qr_svg: str) -> str:
-    """A printable one-page HTML certificate stating the credential's micro-credential elements."""
+def _day(value: Any) -> str:
+    """A date-time as a plain date (``2 December 2026``); anything unreadable as it is."""
+    try:
+        moment = _time.parse(str(value))
+    except _time.DateTimeError:
+        return str(value)
+    return f"{moment.day} {moment:%B} {moment.year}"
+
+
+def certificate_html(
+    credential: dict[str, Any], verify_url: str, qr_svg: str, *, badge_png: bytes | None = None
+) -> str:
+    """A printable one-page HTML certificate stating the credential's micro-credential elements
+    (with ``badge_png`` shown at the top, inline: the page loads nothing from elsewhere)."""
     esc = html.escape
     elements = credential_elements(credential)
     title = elements["title"] or "Open Badge"
@@ -143,12 +157,16 @@ def certificate_html(credential: dict[str, Any], verify_url: str, qr_svg: str) -
     who = learner.get("name") or "the holder of this credential"
     body = elements.get("awarding_body") or {}
     issuer = body.get("name") or body.get("id") or "the issuer"
+    badge = ""
+    if badge_png is not None:
+        data = base64.b64encode(badge_png).decode("ascii")
+        badge = f'<img class="badge" alt="" src="data:image/png;base64,{data}">'
     rows = []
     for name, label in ELEMENT_LABELS.items():
         value = elements.get(name)
         if value is None or name in ("title", "learner"):
             continue
-        text = describe_element(name, value).strip()
+        text = _day(value) if name in ("issued", "expires") else describe_element(name, value).strip()
         if text:
             rows.append(f"<dt>{esc(label)}</dt><dd>{esc(text)}</dd>")
     parts = [
@@ -156,6 +174,7 @@ def certificate_html(credential: dict[str, Any], verify_url: str, qr_svg: str) -
         '<html lang="en"><head><meta charset="utf-8">',
         _CSP,
         f"<title>{esc(title)} — {esc(str(who))}</title><style>{_CERT_STYLE}</style></head><body>",
+        badge,
         f"<p>{esc(str(issuer))} certifies that</p>",
         f'<p class="who">{esc(str(who))}</p>',
         f"<p>has earned the micro-credential</p><h1>{esc(title)}</h1>",
@@ -186,12 +205,22 @@ def share_kit(
     link = verify_link(verify_base, credential_url)
     qr = segno.make(link, error="m")
     svg = io.BytesIO()
-    qr.save(svg, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title="Verify this badge")
+    qr.save(
+        svg,
+        kind="svg",
+        scale=4,
+        border=2,
+        xmldecl=False,
+        svgns=True,
+        title="Verify this badge",
+        omitsize=True,
+    )
     png = io.BytesIO()
     qr.save(png, kind="png", scale=6, border=2)
     qr_svg = svg.getvalue().decode("utf-8")
     title = credential_elements(data)["title"] or "Open Badge"
     image = badge_image if badge_image is not None else default_badge_png(title)
+    baked = bake(image, to_bake)
     return ShareKit(
         credential_id=str(data.get("id", "")),
         title=title,
@@ -200,8 +229,10 @@ def share_kit(
         linkedin_url=linkedin_url(data, link, organization_id=linkedin_organization_id),
         qr_svg=qr_svg,
         qr_png=png.getvalue(),
-        certificate_html=certificate_html(data, link, qr_svg),
-        badge_png=bake(image, to_bake),
+        certificate_html=certificate_html(
+            data, link, qr_svg, badge_png=image if image.startswith(b"\x89PNG") else None
+        ),
+        badge_png=baked,
         credential_text=text,
     )
 
