@@ -145,7 +145,10 @@ def test_the_certificate_states_every_element_the_credential_states_and_escapes_
     bad_kit = share_kit(dict(bad.credential), credential_url=HOSTED, verify_base="https://uni.example")
     collected = _Collect()
     collected.feed(bad_kit.certificate_html)
-    assert "script" not in collected.tags and "img" not in collected.tags and "b" not in collected.tags
+    assert "script" not in collected.tags and "b" not in collected.tags
+    assert collected.tags.count("img") == 1  # the badge alone, inline; the issuer's name stayed text
+    assert [v[:22] for k, v in collected.attrs if k == "src"] == ["data:image/png;base64,"]
+    assert "<img src=x onerror=alert(1)>" in " ".join(collected.text)
     assert "</title><script>alert(1)</script>" in " ".join(collected.text)  # shown, as text
 
 
