@@ -238,7 +238,7 @@ def _text_of(value: Any) -> str | None:
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5;"
     "color:#1b1b1b}dt{font-weight:600;margin-top:.8rem}dd{margin-left:0;white-space:pre-line}"
-    "code{word-break:break-all}footer{margin-top:2rem;color:#555;font-size:.9rem}"
+    ".text{white-space:pre-line}code{word-break:break-all}footer{margin-top:2rem;color:#555;font-size:.9rem}"
 )
 
 
@@ -258,9 +258,9 @@ def _achievement_page(doc: dict[str, Any], issuer_name: str) -> bytes:
     rows = "".join(f"<dt>{esc(e['label'])}</dt><dd>{esc(e['text'].strip())}</dd>" for e in doc["elements"])
     parts = [f"<h1>{esc(doc['name'])}</h1>", f"<p>Awarded by {esc(issuer_name)}.</p>"]
     if doc.get("description"):
-        parts.append(f"<p>{esc(doc['description'])}</p>")
+        parts.append(f'<p class="text">{esc(doc["description"])}</p>')
     if doc.get("criteria"):
-        parts.append(f"<h2>How it is earned</h2><p>{esc(doc['criteria'])}</p>")
+        parts.append(f'<h2>How it is earned</h2><p class="text">{esc(doc["criteria"])}</p>')
     parts.append(f"<h2>What it certifies</h2><dl>{rows}</dl>")
     parts.append(f"<p>Achievement id: <code>{esc(doc['id'])}</code></p>")
     return _page(doc["name"], "\n".join(parts))
