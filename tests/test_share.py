@@ -247,3 +247,30 @@ def test_cli_share_and_the_default_png_bake(tmp_path, key, credential):
     assert baked.exit_code == 0, baked.output
     assert unbake((tmp_path / "a.png").read_bytes()).credential == credential
     assert png.Reader(filename=str(tmp_path / "a.png")).read()[0] == 256
+
+
+def test_issue_share_writes_the_kit_and_keeps_stdout_for_the_credential(tmp_path, key):
+    save_key(key, tmp_path / "key.json")
+    runner = CliRunner()
+    done = runner.invoke(
+        main,
+        [
+            "issue",
+            "--key",
+            str(tmp_path / "key.json"),
+            "--achievement",
+            str(EXAMPLE),
+            "--recipient",
+            "ada@example.org",
+            "--grade",
+            "8",
+            "--share",
+            str(tmp_path / "kit"),
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    credential = json.loads(done.stdout)  # the kit's report went to stderr
+    assert json.loads((tmp_path / "kit" / "credential.json").read_text()) == credential
+    assert unbake((tmp_path / "kit" / "badge.png").read_bytes()).credential == credential
+    links = json.loads((tmp_path / "kit" / "share.json").read_text())
+    assert links["credential_id"] == credential["id"] and "verify this badge" in done.stderr
