@@ -193,11 +193,16 @@ def _achievement_sources(
         built = build_credential(definition, "did:example:holder")
         found[definition.achievement.id] = built
     if ledger is not None:
-        for record in sorted(ledger.credentials(), key=lambda r: r.issued_at):
-            data = ledger.document(record.credential_id)
+        latest: dict[str, tuple[str, str]] = {}  # achievement id → (issued at, credential id)
+        for record in ledger.credentials():
+            seen = latest.get(record.achievement_id)
+            if seen is None or record.issued_at >= seen[0]:
+                latest[record.achievement_id] = (record.issued_at, record.credential_id)
+        for achievement_id, (_, credential_id) in latest.items():  # one document read per achievement
+            data = ledger.document(credential_id)
             credential = _credential_json(data) if data else None
             if credential is not None:
-                found[record.achievement_id] = credential
+                found[achievement_id] = credential
     return found
 
 
