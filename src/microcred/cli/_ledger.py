@@ -68,7 +68,7 @@ def _change(
         return
     click.echo(f"{credential_id}: {record.status}" + (f" ({reason})" if reason else ""))
     click.echo(f"Publish the status lists again so verifiers see it ({where}):")
-    click.echo(f"  microcred status-list --ledger {ledger_path} --key KEY.json -o DIR")
+    click.echo("  microcred publish      (the whole site; or: microcred status-list -o DIR, the lists alone)")
 
 
 @click.command(short_help="Revoke an issued credential (for good).")
