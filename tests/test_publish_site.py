@@ -357,3 +357,23 @@ def test_a_symbolic_link_in_the_site_cannot_lead_writes_or_deletions_elsewhere(t
     with pytest.raises(InputError, match="leads out of"):
         _publish(out, web_key, issued[0])
     assert (elsewhere / "revocation-1.json").read_text() == "precious"
+
+
+def test_a_shared_ledger_publishes_this_issuers_lists_only(tmp_path, web_key, issued):
+    other = generate_key("Ed25519", did_web="other.example")
+    with Ledger.open(issued[0], create=False) as ledger:
+        issue(
+            load_definition(EXAMPLE),
+            "o@example.org",
+            other,
+            ledger=ledger,
+            status_base_url="https://other.example/status",
+            now=ISSUED,
+        )
+    site = _publish(tmp_path / "site", web_key, issued[0])
+    assert [p.url for p in site.status_lists] == [f"{STATUS}/revocation-1"]
+    with Ledger.open(issued[0], create=False) as ledger:
+        theirs = publish_site(
+            tmp_path / "theirs", keys=[other], site_url="https://other.example/", ledger=ledger, now=NOW
+        )
+    assert [p.url for p in theirs.status_lists] == ["https://other.example/status/revocation-1"]

@@ -185,9 +185,9 @@ def _credential_json(data: bytes) -> dict[str, Any] | None:
 
 
 def _achievement_sources(
-    ledger: Ledger | None, definitions: Sequence[Definition]
+    ledger: Ledger | None, definitions: Sequence[Definition], issuer: str
 ) -> dict[str, dict[str, Any]]:
-    """Achievement id → a credential stating it (the latest issued; a definition's built one otherwise)."""
+    """Achievement id → a credential stating it (``issuer``'s latest issued; else a definition's)."""
     found: dict[str, dict[str, Any]] = {}
     for definition in definitions:
         built = build_credential(definition, "did:example:holder")
@@ -195,6 +195,8 @@ def _achievement_sources(
     if ledger is not None:
         latest: dict[str, tuple[str, str]] = {}  # achievement id → (issued at, credential id)
         for record in ledger.credentials():
+            if record.issuer not in (None, issuer):
+                continue
             seen = latest.get(record.achievement_id)
             if seen is None or record.issued_at >= seen[0]:
                 latest[record.achievement_id] = (record.issued_at, record.credential_id)
@@ -418,11 +420,17 @@ def publish_site(
 
     lists: list[PublishedList] = []
     if ledger is not None and ledger.lists():
-        lists = signed_status_lists(ledger, keys[0], now=now or _time.now(), valid_until=valid_until)
+        for record in ledger.lists():  # this issuer's lists must be answerable by this site
+            if record.issuer in (None, issuer):
+                _site_path(record.url, site, "the status list")
+        # another issuer's lists elsewhere in a shared ledger are theirs to publish
+        lists = signed_status_lists(
+            ledger, keys[0], base_url=site, now=now or _time.now(), valid_until=valid_until
+        )
         for item in lists:
             build.add_at_url(item.url, item.document, "the status list")
 
-    sources = _achievement_sources(ledger, definitions)
+    sources = _achievement_sources(ledger, definitions, issuer)
     name = issuer_name
     for credential in sources.values():
         found = credential.get("issuer")
