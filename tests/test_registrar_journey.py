@@ -2,7 +2,7 @@
 ``microcred init``, ``issue --cohort``, ``publish`` and ``share``; a local static HTTPS server on
 127.0.0.1 serves the published ``site/`` by the generated nginx rules (tests/site_server.py); then a
 credential verifies against that server with nothing handed in by hand — by microcred's ``verify()``
-(given issue 10's explicit loopback opt-in where that policy exists) and by Digital Bazaar's reference
+(given issue 10's network policy's explicit loopback opt-in) and by Digital Bazaar's reference
 verifier, whose document loader reads only from that server — and a
 revocation, once published again, is seen by both.
 
@@ -15,14 +15,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from microcred import fetch as fetch_module
-from microcred import verify
+from microcred import NetworkPolicy, verify
 from microcred.fetch import Fetcher
 from site_server import htaccess_mapping, make_tls, nginx_mapping, reserve_port, serving
 
@@ -47,16 +47,10 @@ def _cli(cwd: Path, *args: str, env: dict[str, str] | None = None, expect: int =
     return done.stdout
 
 
-def _loopback_fetch() -> Fetcher:
-    """A fetcher that may reach the test server on 127.0.0.1.
-
-    Issue 10's network policy refuses loopback unless opted in; where it exists the opt-in is given
-    explicitly here. Before it lands, the default fetcher reaches 127.0.0.1 as it reaches any host.
-    """
-    policy = getattr(fetch_module, "NetworkPolicy", None)
-    if policy is None:
-        return Fetcher()
-    return Fetcher(policy=policy(allow_loopback=True))  # type: ignore[call-arg]
+def _loopback_fetch(tls: ssl.SSLContext) -> Fetcher:
+    """A fetcher that may reach the test server: issue 10's network policy refuses loopback addresses
+    unless told otherwise, so the opt-in is given here, explicitly (a new one per run: it caches)."""
+    return Fetcher(policy=NetworkPolicy(allow_loopback=True), tls=tls)
 
 
 @pytest.fixture
@@ -79,7 +73,7 @@ def _issue_and_publish(work: Path, port: int) -> dict:
     return json.loads(_cli(work, "publish", "--json"))
 
 
-def test_init_issue_publish_share_then_verify_against_the_published_site(registrar, monkeypatch):
+def test_init_issue_publish_share_then_verify_against_the_published_site(registrar):
     work, sock, tls = registrar
     port = sock.getsockname()[1]
     site_url = f"https://127.0.0.1:{port}/"
@@ -101,14 +95,20 @@ def test_init_issue_publish_share_then_verify_against_the_published_site(registr
     # the learner (or the registrar) uploads the credential where the verify link points
     (site / hosted[len(site_url) :]).write_bytes((work / "share" / "credential.json").read_bytes())
 
-    monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca_file))  # trust the test CA, nothing else changes
+    trust = ssl.create_default_context(cafile=str(tls.ca_file))  # the test CA, and nothing else
+    fetch = _loopback_fetch(trust)
     with serving(site, sock, tls) as server:
-        report = verify(credentials[0], fetch=_loopback_fetch())
+        # without the opt-in the verifier refuses to connect to 127.0.0.1 at all
+        refused = verify(credentials[0], fetch=Fetcher(tls=trust))
+        assert not refused.verified and refused.check("issuer_key").status == "failed"
+        assert server.requests == []
+
+        report = verify(credentials[0], fetch=fetch)
         assert report.verified, report.to_text()
         assert report.check("status").details["outcome"] == "valid"
         assert report.check("issuer_key").details.get("binding") == "did:web"
         # by the URL the share kit's link names, too
-        by_url = verify(hosted, fetch=_loopback_fetch())
+        by_url = verify(hosted, fetch=fetch)
         assert by_url.verified, by_url.to_text()
         asked = {path: (code, kind) for path, code, kind in server.requests}
         assert asked["/credentials/status/revocation-1"] == (200, "application/json")
@@ -116,9 +116,10 @@ def test_init_issue_publish_share_then_verify_against_the_published_site(registr
 
         _cli(work, "revoke", "--reason", "grade replaced after appeal", str(credentials[0]))
         _cli(work, "publish")
-        revoked = verify(credentials[0], fetch=_loopback_fetch())
+        fetch = _loopback_fetch(trust)  # a new verification run, after the site changed
+        revoked = verify(credentials[0], fetch=fetch)
         assert not revoked.verified and revoked.check("status").details["outcome"] == "revoked"
-        assert verify(credentials[1], fetch=_loopback_fetch()).verified  # the others still verify
+        assert verify(credentials[1], fetch=fetch).verified  # the others still verify
 
 
 # ------------------------------------------------------------------ the reference verifier (Node)
