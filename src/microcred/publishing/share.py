@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import segno
 
-from .. import _time
+from .. import _json, _time
 from .._files import write_atomic
 from ..baking.badge_png import default_badge_png
 from ..baking.bake import bake
@@ -78,7 +78,7 @@ def _credential(value: dict[str, Any] | str) -> tuple[dict[str, Any], str, dict[
     text = value.strip()
     if text.startswith("{"):
         try:
-            parsed = json.loads(text)
+            parsed = _json.loads(text)
         except ValueError as exc:
             raise _fail(f"the credential is not valid JSON ({exc})") from None
         if not isinstance(parsed, dict):

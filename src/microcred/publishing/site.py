@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from .. import _time
+from .. import _json, _time
 from .._files import sync_folder
 from ..credential.builder import build_credential
 from ..credential.inspection import ELEMENT_LABELS, credential_elements, describe_element
@@ -174,7 +174,7 @@ def _credential_json(data: bytes) -> dict[str, Any] | None:
     text = data.decode("utf-8", errors="replace").strip()
     if text.startswith("{"):
         try:
-            value = json.loads(text)
+            value = _json.loads(text)
         except ValueError:
             return None
         return value if isinstance(value, dict) else None
@@ -500,7 +500,7 @@ def _previous_files(out: Path) -> list[str] | None:
     manifest = out / MANIFEST
     if manifest.is_file() and not manifest.is_symlink():
         try:
-            files = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+            files = _json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
         except (OSError, ValueError, AttributeError):
             files = None
         if isinstance(files, list) and all(isinstance(f, str) for f in files):
