@@ -377,3 +377,20 @@ def test_a_shared_ledger_publishes_this_issuers_lists_only(tmp_path, web_key, is
             tmp_path / "theirs", keys=[other], site_url="https://other.example/", ledger=ledger, now=NOW
         )
     assert [p.url for p in theirs.status_lists] == ["https://other.example/status/revocation-1"]
+
+
+def test_a_folder_or_fifo_where_a_file_goes_is_refused_before_anything_changes(tmp_path, web_key, issued):
+    out = tmp_path / "site"
+    _publish(out, web_key, issued[0])
+    with Ledger.open(issued[0], create=False) as ledger:
+        ledger.revoke(issued[1][0].id, "test")
+    (out / "index.html").unlink()
+    (out / "index.html").mkdir()
+    snapshot = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(InputError, match="not a regular file"):
+        _publish(out, web_key, issued[0])
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == snapshot  # the list too
+    (out / "index.html").rmdir()
+    os.mkfifo(out / "index.html")
+    with pytest.raises(InputError, match="not a regular file"):
+        _publish(out, web_key, issued[0])

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -536,15 +537,22 @@ def _install(out: Path, files: dict[str, bytes], meta: dict[str, Any]) -> list[s
             sync_folder(out.parent)
             return []
         root = out.resolve()
+        for rel in sorted(files):  # every target checked before anything is replaced
+            target = out / rel
+            parent = target.parent
+            while not parent.exists() and parent != out:
+                parent = parent.parent
+            if not parent.resolve().is_relative_to(root):
+                raise _fail(f"{parent} leads out of {out} (a symbolic link?); refused", code="publish.unsafe")
+            if target.is_symlink() or not target.exists():
+                continue  # a link itself is replaced, never written through
+            if not stat.S_ISREG(target.stat().st_mode):
+                raise _fail(
+                    f"{target} is not a regular file; the site needs a file there", code="publish.collision"
+                )
         for rel in sorted(files):
             target = out / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            if not target.parent.resolve().is_relative_to(root):
-                raise _fail(
-                    f"{target.parent} leads out of {out} (a symbolic link?); refused", code="publish.unsafe"
-                )
-            if target.is_dir() and not target.is_symlink():
-                raise _fail(f"{target} is a folder where the site needs a file", code="publish.collision")
             os.replace(staging / rel, target)
             sync_folder(target.parent)
         removed = []
