@@ -83,6 +83,8 @@ def test_init_issue_publish_share_then_verify_against_the_published_site(registr
     assert len(credentials) == 6
     status_url = f"https://127.0.0.1:{port}/credentials/status/revocation-1"
     assert [s["url"] for s in report["status_lists"]] == [status_url]
+    [achievement] = report["achievements"]  # the definition init wrote, the one issued
+    assert achievement["page"].startswith("achievements/") and (work / "site" / achievement["page"]).is_file()
     # the server rules say exactly what the site needs, in both dialects
     site = work / "site"
     rewrites = {"/credentials/status/revocation-1": "/credentials/status/revocation-1.json"}
