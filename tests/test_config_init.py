@@ -190,3 +190,18 @@ def test_find_config(tmp_path: Path) -> None:
     assert find_config(folder=tmp_path).publish_dir == tmp_path.resolve() / "out" / "site"
     with pytest.raises(ConfigError, match="no such configuration file"):
         find_config(tmp_path / "missing.toml")
+
+
+def test_init_country_goes_into_the_starter_definition(tmp_path):
+    from click.testing import CliRunner
+
+    from microcred.cli import main
+    from microcred.model.definition import load_definition
+
+    runner = CliRunner()
+    args = ["init", "--name", "Uni", "--url", "https://uni.example", "--dir", str(tmp_path)]
+    done = runner.invoke(main, [*args, "--country", "NL"])
+    assert done.exit_code == 0, done.output
+    assert load_definition(tmp_path / "achievement.toml").issuer.country == "NL"
+    bad = runner.invoke(main, [*args, "--dir", str(tmp_path / "b"), "--country", "Netherlands"])
+    assert bad.exit_code == 2 and "ISO 3166-1" in bad.output and not (tmp_path / "b").exists()

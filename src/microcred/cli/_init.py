@@ -38,7 +38,9 @@ def did_web_for(url: str) -> str:
     return ":".join(["did:web", host, *segments])
 
 
-def definition_from_template(template: str, *, issuer_id: str, name: str, url: str) -> str:
+def definition_from_template(
+    template: str, *, issuer_id: str, name: str, url: str, country: str | None = None
+) -> str:
     """The template's achievement, issued by this institution: its own [issuer] table, the achievement's
     id under ``url``, and no example artwork (add your own ``image``)."""
     text = (package_data_dir("examples") / TEMPLATES[template]).read_text(encoding="utf-8")
@@ -54,6 +56,7 @@ def definition_from_template(template: str, *, issuer_id: str, name: str, url: s
             f"id = {json.dumps(issuer_id)}",
             f"name = {json.dumps(name, ensure_ascii=False)}",
             f"url = {json.dumps(url)}",
+            *([f"country = {json.dumps(country)}"] if country else []),
         ]
     )
     intro = [
@@ -74,6 +77,7 @@ def definition_from_template(template: str, *, issuer_id: str, name: str, url: s
 )
 @click.option("--name", "name", required=True, help="The institution's name, as learners should see it.")
 @click.option("--url", "url", required=True, metavar="URL", help="The institution's site (https://…).")
+@click.option("--country", metavar="CC", help="The institution's country (ISO 3166-1 alpha-2, e.g. NL).")
 @click.option(
     "--did-web",
     metavar="DOMAIN[:path]",
@@ -102,6 +106,7 @@ def init(
     template: str,
     name: str,
     url: str,
+    country: str | None,
     did_web: str | None,
     did_key: bool,
     algorithm: str,
@@ -122,6 +127,8 @@ def init(
     """
     if not url.startswith(("https://", "http://")) or not urlsplit(url).hostname:
         fail(f"--url {url!r} is not an https:// URL")
+    if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
+        fail(f"--country {country!r} is not an ISO 3166-1 alpha-2 code such as NL")
     if did_web and did_key:
         fail("give either --did-web or --did-key, not both")
     folder.mkdir(parents=True, exist_ok=True)
@@ -143,7 +150,9 @@ def init(
         key = generate_key(algorithm, did_web=None if did_key else (did_web or did_web_for(url)[8:]))  # type: ignore[arg-type]
         save_key(key, key_file, passphrase=passphrase)
         made_key = True
-    definition = definition_from_template(template, issuer_id=key.controller, name=name, url=url)
+    definition = definition_from_template(
+        template, issuer_id=key.controller, name=name, url=url, country=country
+    )
     status_url = url.rstrip("/") + "/credentials/status"
     config = config_text(
         issuer_id=key.controller,

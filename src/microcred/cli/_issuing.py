@@ -39,7 +39,7 @@ from ._config import current_config, optional, setting
 from ._config import key_path as config_key_path
 from ._config import passphrase_env as passphrase_variable
 from ._demo import run_demo
-from ._sharing import print_kits, write_kits
+from ._sharing import SHARE_OPTION, share_folder, share_one
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -431,13 +431,7 @@ def _check_format(key: IssuerKey, fmt: str) -> None:
     "--created", metavar="DATETIME", help="Issue time (ISO 8601 with timezone), for reproducible runs."
 )
 @_PASSPHRASE
-@click.option(
-    "--share",
-    "share_dir",
-    type=click.Path(file_okay=False),
-    metavar="DIR",
-    help="Also write each credential's share kit here (see microcred share).",
-)
+@SHARE_OPTION
 @click.option("-o", "--output", "out", metavar="OUT", help="Single learner: write here instead of stdout.")
 @profile_options
 @functools.partial(award_options, evidence=True)
@@ -522,12 +516,7 @@ def issue_cmd(
             columns=column_map(lms, mapping, map_file),
         )
         if share_dir and code == EXIT_OK:
-            files = [
-                p for p in sorted(Path(out_dir).iterdir()) if p.is_file() and p.suffix in (".json", ".jwt")
-            ]
-            if files:
-                write_kits(files, Path(share_dir))
-                click.echo(f"share kits for {len(files)} credentials in {share_dir}/", err=True)
+            share_folder(Path(out_dir), Path(share_dir))
         sys.exit(code)
     if lms or mapping or map_file:
         fail("--from, --map and --map-file describe a --cohort file; give --cohort too")
@@ -571,10 +560,7 @@ def issue_cmd(
             ledger.close()
     text = issued.serialize()
     if share_dir:
-        kit_input = Path(share_dir) / f"credential{'.jwt' if issued.jwt else '.json'}"
-        Path(share_dir).mkdir(parents=True, exist_ok=True)
-        write_atomic(kit_input, text.encode("utf-8"))
-        print_kits(write_kits([kit_input], Path(share_dir)), as_json=False, err=True)
+        share_one(text, Path(share_dir), jwt=issued.jwt is not None)
     if bake_path:
         image = Path(bake_path).read_bytes()
         baked = bake(image, issued.jwt if issued.jwt else dict(issued.credential))

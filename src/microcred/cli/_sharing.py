@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from .._files import write_atomic
 from ..credential.reader import read_credential
 from ..publishing.share import share_kit, write_share_kit
 from ..publishing.site import default_site_url
@@ -119,3 +120,29 @@ def print_kits(results: list[dict[str, str]], as_json: bool, *, err: bool = Fals
         click.echo(f"  upload the credential to  {result['credential_url']}", err=err)
         click.echo(f"  verify this badge:        {result['verify_url']}", err=err)
         click.echo(f"  add to LinkedIn:          {result['linkedin_url']}", err=err)
+
+
+#: ``issue --share DIR``.
+SHARE_OPTION = click.option(
+    "--share",
+    "share_dir",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Also write each credential's share kit here (see microcred share).",
+)
+
+
+def share_one(text: str, folder: Path, *, jwt: bool) -> None:
+    """``issue --share`` for one credential: its text into ``folder`` with its kit (said on stderr)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    kit_input = folder / f"credential{'.jwt' if jwt else '.json'}"
+    write_atomic(kit_input, text.encode("utf-8"))
+    print_kits(write_kits([kit_input], folder), as_json=False, err=True)
+
+
+def share_folder(out_dir: Path, folder: Path) -> None:
+    """``issue --cohort --share``: a kit for every credential file of the cohort's folder."""
+    files = [p for p in sorted(out_dir.iterdir()) if p.is_file() and p.suffix in (".json", ".jwt")]
+    if files:
+        write_kits(files, folder)
+        click.echo(f"share kits for {len(files)} credentials in {folder}/", err=True)
