@@ -131,10 +131,31 @@ def test_indexes_are_random(path):
     assert max(indexes) > MIN_LIST_BITS // 2 and min(indexes) < MIN_LIST_BITS // 2
 
 
-def test_injected_randomness_retries_taken_indexes(path):
-    picks = iter([5, 5, 5, 9, 5, 9, 1])
-    with SQLiteLedger.open(path, randbelow=lambda n: next(picks), _list_size=16) as ledger:
-        assert [reserve(ledger, n).revocation_entry["statusListIndex"] for n in range(3)] == ["5", "9", "1"]
+def test_injected_randomness_draws_among_free_indexes_only(path):
+    """Each reservation draws once, among the free indexes (the bound shrinks by one each time): a
+    draw can never hit a taken index, so there are no retries and no scans, however full the list."""
+    bounds: list[int] = []
+
+    def first(n: int) -> int:  # always the first free position
+        bounds.append(n)
+        return 0
+
+    with SQLiteLedger.open(path, randbelow=first, _list_size=16) as ledger:
+        got = [int(reserve(ledger, n).revocation_entry["statusListIndex"]) for n in range(17)]
+    # position 0 holds 0, then whatever the last free position held: 15, 14, ... (a Fisher-Yates swap)
+    assert got[:16] == [0, *range(15, 0, -1)] and sorted(got[:16]) == list(range(16))
+    assert bounds[:16] == list(range(16, 0, -1)) and bounds[16] == 16  # the 17th opened list 2
+
+
+def test_free_slot_rows_stay_bounded(path):
+    """The free-slot table holds at most min(used, free) rows per list, and none once it is full."""
+    with SQLiteLedger.open(path, _list_size=64) as ledger:
+        for n in range(64):
+            reserve(ledger, n)
+            used = n + 1
+            rows = ledger._conn.execute("SELECT COUNT(*), MAX(pos) FROM free_slots").fetchone()
+            assert rows[0] <= min(used, 64 - used)
+            assert rows[1] is None or rows[1] < 64 - used
 
 
 def test_bad_list_size_knob(path):

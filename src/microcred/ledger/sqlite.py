@@ -5,8 +5,14 @@ Issuing is reserve (commit 1: indexes are taken) → sign → record (commit 2: 
 :mod:`microcred.ledger.protocol` for the guarantees and :mod:`microcred.issuing` for the steps. A crash
 after commit 1 leaves a *reserved* row: its indexes stay taken forever (never handed to anyone else)
 and a rerun re-issues it under a new index (the stale reservation is abandoned). Indexes are drawn
-uniformly at random within the newest list that has room (rejection sampling, then an exact pick of
-the k-th free index once a list is nearly full).
+uniformly at random among the free ones of the newest list that has room, in constant time
+(:mod:`~microcred.ledger.sqlite_allocation`).
+
+Storage (schema 2): the ``credentials`` rows stay narrow (ids, recipient, dates, state, status flags,
+list indexes, the document's SHA-256) and partial indexes hold just the revoked and suspended entries,
+so publishing a list reads only those; the signed documents, needed to re-deliver and audit, live in
+``documents``, compressed against a per-achievement dictionary
+(:mod:`~microcred.ledger.sqlite_documents`).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from .protocol import (
     canonical_bytes,
 )
 from .sqlite_allocation import Allocator
+from .sqlite_documents import DocumentStore
 from .sqlite_schema import (
     APPLICATION_ID,
     BUSY_TIMEOUT_S,
@@ -123,6 +130,7 @@ class SQLiteLedger(Ledger):
         self._now = now
         self._randbelow = randbelow
         self._list_size = list_size
+        self._documents = DocumentStore(str(path))
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -375,13 +383,14 @@ class SQLiteLedger(Ledger):
         digest, data = _sha256(document)
         with self._tx() as db:
             row = db.execute(
-                "SELECT credential_id, state, document_sha256 FROM credentials WHERE seq = ?", (seq,)
+                "SELECT credential_id, state, document_sha256, achievement_id FROM credentials WHERE seq = ?",
+                (seq,),
             ).fetchone()
             if row is None:
                 raise LedgerError(
                     f"no reservation {seq} in the ledger", code="ledger.unknown", source=str(self.path)
                 )
-            credential_id, state, existing = row
+            credential_id, state, existing, achievement_id = row
             if state == "issued":
                 if existing != digest:
                     raise LedgerError(
@@ -398,10 +407,10 @@ class SQLiteLedger(Ledger):
                     source=str(self.path),
                 )
             db.execute(
-                "UPDATE credentials SET state = 'issued', document_sha256 = ?, document = ?, recorded_at = ? "
-                "WHERE seq = ?",
-                (digest, data, _iso(self._now()), seq),
+                "UPDATE credentials SET state = 'issued', document_sha256 = ?, recorded_at = ? WHERE seq = ?",
+                (digest, _iso(self._now()), seq),
             )
+            self._documents.put(db, seq, achievement_id, data)
         return digest
 
     # ---- status changes --------------------------------------------------------------------
@@ -528,9 +537,14 @@ class SQLiteLedger(Ledger):
     def document(self, credential_id: str) -> bytes | None:
         """The exact signed credential recorded for ``credential_id`` (to re-deliver it), or None."""
         rows = self._read(
-            "SELECT document FROM credentials WHERE credential_id = ? AND state = 'issued'", (credential_id,)
+            "SELECT seq FROM credentials WHERE credential_id = ? AND state = 'issued'", (credential_id,)
         )
-        return bytes(rows[0][0]) if rows and rows[0][0] is not None else None
+        if not rows:
+            return None
+        try:
+            return self._documents.get(self._conn, rows[0][0])
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
 
     def credentials(self, *, include_reserved: bool = False) -> list[CredentialRecord]:
         """Every issued credential (and reserved-but-unissued ones when asked), oldest first."""
@@ -569,15 +583,16 @@ class SQLiteLedger(Ledger):
                 f"no status list {list_url!r} in this ledger", code="ledger.unknown", source=str(self.path)
             )
         list_id, purpose, size = rows[0]
+        # the partial indexes hold exactly these entries: the cost follows the revoked/suspended count
         if purpose == "revocation":
             sql = (
-                "SELECT revocation_index FROM credentials WHERE revocation_list = ? AND state = 'issued' "
-                "AND revoked = 1"
+                "SELECT revocation_index FROM credentials INDEXED BY credentials_revoked "
+                "WHERE revocation_list = ? AND state = 'issued' AND revoked = 1"
             )
         else:
             sql = (
-                "SELECT suspension_index FROM credentials WHERE suspension_list = ? AND state = 'issued' "
-                "AND suspended = 1"
+                "SELECT suspension_index FROM credentials INDEXED BY credentials_suspended "
+                "WHERE suspension_list = ? AND state = 'issued' AND suspended = 1"
             )
         bits = bytearray(size // 8)
         for (index,) in self._read(sql, (list_id,)):

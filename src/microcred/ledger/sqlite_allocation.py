@@ -1,9 +1,12 @@
 """Allocating status-list indexes in the SQLite ledger: uniformly at random among the free indexes of
-the newest list with room, never one that was ever taken (abandoned reservations included).
+the newest list with room, never one that was ever taken (abandoned reservations included), in
+constant time however full the list is.
 
-Rejection sampling while the list has room; once it is nearly full, the k-th free index is picked
-exactly, bucket by bucket. (The last few thousand indexes of a list cost a scan per reservation: the
-constant-time redesign is issue 15's.)
+Each list keeps its free indexes as a virtual array, positions ``0 .. size - used - 1``, in the table
+``free_slots``: a position without a row holds its own index, so a fresh list costs no rows. Taking
+an index draws a uniformly random position, hands out the index there and moves the last free
+position's index into its place (a sparse Fisher–Yates shuffle): three keyed lookups and writes per
+reservation, whatever the fill level, and at most ``min(used, size - used)`` rows per list.
 """
 
 from __future__ import annotations
@@ -16,8 +19,20 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Callable
 
-_RANDOM_TRIES = 32
-_BUCKET = 1024
+TABLE = """CREATE TABLE free_slots (
+     list_id INTEGER NOT NULL REFERENCES status_lists (list_id),
+     pos INTEGER NOT NULL CHECK (pos >= 0),
+     slot INTEGER NOT NULL CHECK (slot >= 0),
+     PRIMARY KEY (list_id, pos)) WITHOUT ROWID"""
+
+
+def build_free_slots(db: sqlite3.Connection, list_id: int, size: int, taken: set[int]) -> None:
+    """Lay out the free-slot array of a list whose ``taken`` indexes were allocated another way (a
+    migration): positions below the free count that hold a taken index get a free index from above."""
+    free = size - len(taken)
+    above = (index for index in range(free, size) if index not in taken)
+    rows = [(list_id, pos, next(above)) for pos in sorted(i for i in taken if i < free)]
+    db.executemany("INSERT INTO free_slots (list_id, pos, slot) VALUES (?, ?, ?)", rows)
 
 
 class Allocator:
@@ -81,49 +96,28 @@ class Allocator:
                     "WHERE base_url = ? AND purpose = ? AND issuer IS NULL",
                     (issuer, base, purpose),
                 )
-        column = "revocation" if purpose == "revocation" else "suspension"
-        taken = f"SELECT 1 FROM credentials WHERE {column}_list = ? AND {column}_index = ?"
-        index = -1
-        for _ in range(_RANDOM_TRIES):  # rejection sampling: uniform, and fast while the list has room
-            candidate = self.randbelow(size)
-            if db.execute(taken, (list_id, candidate)).fetchone() is None:
-                index = candidate
-                break
-        if index < 0:  # nearly full: pick the k-th free index exactly, bucket by bucket
-            index = self._kth_free(column, list_id, size, self.randbelow(size - used))
+        free = size - used
+        if free <= 0:
+            raise LedgerError(
+                "status list bookkeeping is inconsistent (no free index in a list marked not full)",
+                source=self.source,
+                code="ledger.damaged",
+            )
+        pos, last = self.randbelow(free), free - 1
+        if not 0 <= pos < free:
+            raise LedgerError(f"randbelow({free}) gave {pos}", code="ledger.error", source=self.source)
+        index = self._slot(list_id, pos)
+        if pos != last:
+            db.execute(
+                "INSERT OR REPLACE INTO free_slots (list_id, pos, slot) VALUES (?, ?, ?)",
+                (list_id, pos, self._slot(list_id, last)),
+            )
+        db.execute("DELETE FROM free_slots WHERE list_id = ? AND pos = ?", (list_id, last))
         db.execute("UPDATE status_lists SET used = used + 1 WHERE list_id = ?", (list_id,))
         return list_id, url, index
 
-    def _kth_free(self, column: str, list_id: int, size: int, k: int) -> int:
-        db = self.db
-        counts = dict(
-            db.execute(
-                f"SELECT {column}_index / {_BUCKET}, COUNT(*) FROM credentials WHERE {column}_list = ? "
-                f"GROUP BY {column}_index / {_BUCKET}",
-                (list_id,),
-            ).fetchall()
-        )
-        for bucket in range((size + _BUCKET - 1) // _BUCKET):
-            start, stop = bucket * _BUCKET, min(size, (bucket + 1) * _BUCKET)
-            free = (stop - start) - counts.get(bucket, 0)
-            if k >= free:
-                k -= free
-                continue
-            used = {
-                r[0]
-                for r in db.execute(
-                    f"SELECT {column}_index FROM credentials WHERE {column}_list = ? AND {column}_index >= ? "
-                    f"AND {column}_index < ?",
-                    (list_id, start, stop),
-                )
-            }
-            for index in range(start, stop):
-                if index not in used:
-                    if k == 0:
-                        return index
-                    k -= 1
-        raise LedgerError(
-            "status list bookkeeping is inconsistent (no free index in a list marked not full)",
-            source=self.source,
-            code="ledger.damaged",
-        )
+    def _slot(self, list_id: int, pos: int) -> int:
+        row = self.db.execute(
+            "SELECT slot FROM free_slots WHERE list_id = ? AND pos = ?", (list_id, pos)
+        ).fetchone()
+        return pos if row is None else int(row[0])

@@ -17,20 +17,59 @@ from typing import TYPE_CHECKING
 
 from .. import _files
 from ..errors import LedgerError
+from . import sqlite_allocation, sqlite_documents
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 APPLICATION_ID = 0x6D637264
 #: The schema version this code writes; older files are migrated, newer ones refused.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FORMAT_MARK = "microcred-ledger"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 30.0
 
 
-# One list of statements per schema version; _MIGRATIONS[n] brings a file from version n to n + 1.
-_MIGRATIONS: list[list[str]] = [
+def _to_version_2(db: sqlite3.Connection) -> None:
+    """Schema 2 (issue 15): the signed documents move out of the credential rows into ``documents``
+    (compressed), partial indexes cover the status-list query, and each list gets its free-slot array
+    (laid out from the indexes already taken)."""
+    for statement in sqlite_documents.TABLES:
+        db.execute(statement)
+    store = sqlite_documents.DocumentStore("migration")
+    cursor = db.execute(
+        "SELECT seq, achievement_id, document FROM credentials WHERE document IS NOT NULL ORDER BY seq"
+    )
+    while batch := cursor.fetchmany(500):
+        for seq, achievement_id, document in batch:
+            store.put(db, seq, achievement_id, bytes(document))
+    db.execute("ALTER TABLE credentials DROP COLUMN document")
+    db.execute(sqlite_allocation.TABLE)
+    for list_id, purpose, size in db.execute("SELECT list_id, purpose, size FROM status_lists").fetchall():
+        column = "revocation" if purpose == "revocation" else "suspension"
+        taken = {
+            r[0]
+            for r in db.execute(f"SELECT {column}_index FROM credentials WHERE {column}_list = ?", (list_id,))
+        }
+        sqlite_allocation.build_free_slots(db, list_id, size, taken)
+        db.execute("UPDATE status_lists SET used = ? WHERE list_id = ?", (len(taken), list_id))
+    for statement in _HOT_INDEXES:
+        db.execute(statement)
+
+
+#: Publication reads only these: the revoked (suspended) issued credentials of a list, from the index
+#: alone (its columns repeat the filter's, so SQLite needs no table row).
+_HOT_INDEXES = [
+    """CREATE INDEX credentials_revoked ON credentials (revocation_list, revocation_index, state, revoked)
+         WHERE revoked = 1 AND state = 'issued'""",
+    """CREATE INDEX credentials_suspended ON credentials (suspension_list, suspension_index, state, suspended)
+         WHERE suspended = 1 AND state = 'issued'""",
+]
+
+# One step per schema version (statements, or a function for a step that moves data);
+# _MIGRATIONS[n] brings a file from version n to n + 1.
+_MIGRATIONS: list[list[str] | Callable[[sqlite3.Connection], None]] = [
     [
         """CREATE TABLE meta (
              key TEXT PRIMARY KEY,
@@ -83,6 +122,7 @@ _MIGRATIONS: list[list[str]] = [
              reason TEXT)""",
         "CREATE INDEX status_events_credential ON status_events (credential_seq)",
     ],
+    _to_version_2,
 ]
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
@@ -147,8 +187,12 @@ def configure(conn: sqlite3.Connection, path: Path) -> None:
 
 def migrate(conn: sqlite3.Connection, start: int, now: str) -> None:
     for version in range(start, SCHEMA_VERSION):
-        for statement in _MIGRATIONS[version]:
-            conn.execute(statement)
+        step = _MIGRATIONS[version]
+        if callable(step):
+            step(conn)
+        else:
+            for statement in step:
+                conn.execute(statement)
         if version == 0:
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('format', ?), ('created_at', ?)", (FORMAT_MARK, now)
