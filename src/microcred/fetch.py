@@ -197,6 +197,46 @@ class _Watchdog:
         self._timer.cancel()
 
 
+class VerifiedCache:
+    """Conclusions drawn from fetched documents (a status list whose proof verified, and who signed
+    it), so a fetcher shared by a batch or a server checks each one once. Keyed by whatever pins the
+    conclusion (the URL, the SHA-256 of the exact bytes, the verifier's settings); each entry lives
+    until its own deadline and at most ``ttl`` seconds (monotonic clock), up to ``max_entries``."""
+
+    def __init__(
+        self,
+        ttl: float = limits.VERIFIED_LIST_TTL_S,
+        max_entries: int = limits.MAX_VERIFIED_LISTS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: dict[object, tuple[float, object]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: object) -> object | None:
+        """What was kept under ``key``, or None when there is nothing or it expired."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            if self.clock() >= found[0]:
+                del self._entries[key]
+                return None
+            return found[1]
+
+    def put(self, key: object, value: object, seconds: float | None = None) -> None:
+        """Keep ``value`` under ``key`` for ``seconds`` (at most the TTL; 0 or less keeps nothing)."""
+        life = self.ttl if seconds is None else min(self.ttl, seconds)
+        if life <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= self.max_entries and key not in self._entries:
+                self._entries.pop(next(iter(self._entries)))  # the oldest entry
+            self._entries[key] = (self.clock() + life, value)
+
+
 class Fetcher:
     """Fetch URLs from ``resources`` first, then (if ``allow_network``) over HTTPS under ``policy``.
 
@@ -206,7 +246,8 @@ class Fetcher:
     into addresses (default: one DNS lookup); ``tls`` is the TLS context (default: the system's
     trusted certificates, host names checked). What the network gave, and what it refused, is kept for
     the fetcher's life (up to :data:`~microcred.limits.MAX_CACHED_DOCUMENTS`), so one fetcher shared
-    by a batch fetches each URL once.
+    by a batch fetches each URL once; :attr:`verified` (a :class:`VerifiedCache`) keeps what was
+    concluded from those documents, so it verifies each status list once.
     """
 
     def __init__(
@@ -233,6 +274,7 @@ class Fetcher:
         self._cached_bytes = 0
         self._lock = threading.Lock()
         self._tls = tls
+        self.verified = VerifiedCache()
 
     @property
     def timeout(self) -> float:
@@ -509,6 +551,8 @@ class FetchBudget:
         self.max_documents = max_documents
         self.documents: set[str] = set()
         self._answers: dict[str, bytes | FetchError] = {}
+        #: the wrapped fetcher's :class:`VerifiedCache`, if it has one
+        self.verified: VerifiedCache | None = getattr(fetch, "verified", None)
 
     def __call__(self, url: str) -> bytes:
         """The bytes at ``url``, from this verification's memory or (within budget) from ``fetch``."""

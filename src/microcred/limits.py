@@ -59,6 +59,10 @@ MAX_STATUS_LISTS_PER_CREDENTIAL: Final = 8
 MAX_CACHED_DOCUMENTS: Final = 1_000
 #: Bytes those cached documents may hold together; beyond it documents are fetched but not kept.
 MAX_CACHED_BYTES: Final = 64 * 1024 * 1024
+#: How long a status list whose proof verified is trusted without checking it again (same URL and
+#: the very same bytes; never past the list's own ``validUntil``), and how many such lists are kept.
+VERIFIED_LIST_TTL_S: Final = 300.0
+MAX_VERIFIED_LISTS: Final = 1_000
 
 # --------------------------------------------------------------------------------------- folders
 

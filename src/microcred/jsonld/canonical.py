@@ -5,12 +5,17 @@ Limits (:mod:`microcred.jsonld.limits`): hostile documents are refused early wit
 ``canon.limit_exceeded``. :func:`canonicalize` converts the shapes credentials use straight to RDF
 (:mod:`microcred.jsonld.fast`), reusing processed contexts, and hands anything else to pyld
 (:func:`canonicalize_reference` is pyld alone, the baseline); both paths give byte-identical RDFC-1.0
-N-Quads (``tests/test_canon_differential.py``).
+N-Quads (``tests/test_canon_differential.py``). Inside :func:`converting_once` (each
+:func:`~microcred.verifying.verify` call) a document is converted to quads once, however many checks
+ask (the safe-mode check, then the proof).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import json
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CanonicalizationError
 from . import rdfc
@@ -18,6 +23,51 @@ from .expand import canonicalize_pyld, expand, to_dataset
 from .fast import fast_quads
 from .limits import DEFAULT_LIMITS, CanonLimits, check_dataset
 from .loader import DocumentLoader, default_loader
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+_Memo = dict[tuple[Any, ...], list[rdfc.Quad]]
+_CONVERTED: ContextVar[_Memo | None] = ContextVar("microcred_converted_quads", default=None)
+_MAX_MEMO = 16  # documents per scope: a credential, its proof configuration, a few endorsements
+
+
+@contextlib.contextmanager
+def converting_once() -> Iterator[None]:
+    """Within this block each document (by its exact JSON) is converted to quads at most once."""
+    token = _CONVERTED.set({})
+    try:
+        yield
+    finally:
+        _CONVERTED.reset(token)
+
+
+def _memo_key(
+    document: dict[str, Any], loader: DocumentLoader, limits: CanonLimits
+) -> tuple[Any, ...] | None:
+    # the JSON text tells 1, 1.0 and true apart (dict equality would not); key order is kept
+    try:
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+    return (text, id(loader), limits)
+
+
+def _fast_memoized(document: dict[str, Any], loader: DocumentLoader, limits: CanonLimits) -> list[rdfc.Quad]:
+    """:func:`fast_quads`, answered from the current :func:`converting_once` scope when it has them."""
+    memo = _CONVERTED.get()
+    key = _memo_key(document, loader, limits) if memo is not None else None
+    if memo is not None and key is not None:
+        known = memo.get(key)
+        if known is not None:
+            return list(known)
+    quads = fast_quads(document, loader, limits)
+    if memo is not None and key is not None:
+        if len(memo) >= _MAX_MEMO:
+            memo.clear()
+        memo[key] = quads
+        return list(quads)
+    return quads
 
 
 def check_safe_mode(
@@ -31,7 +81,7 @@ def check_safe_mode(
     loader = loader or default_loader
     if type(document) is dict:
         try:
-            fast_quads(document, loader, limits)
+            _fast_memoized(document, loader, limits)
             return
         except Exception:  # NotCovered, or input the fast path did not foresee: the reference path decides
             pass
@@ -60,7 +110,7 @@ def _to_quads(
 ) -> list[rdfc.Quad]:
     if fast and type(document) is dict:
         try:
-            return fast_quads(document, loader, limits)
+            return _fast_memoized(document, loader, limits)
         except Exception:  # NotCovered, or input the fast path did not foresee: the reference path decides
             pass
     return rdfc.quads_from_pyld(to_dataset(document, loader=loader, limits=limits))

@@ -9,6 +9,7 @@ proof verified for their own issuer, their validity window compared) and the 1Ed
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .. import _json, _time
 from .._fields import issuer_id
 from ..errors import MicrocredError, ProofError, StatusListError
+from ..jsonld.loader import default_loader
 from ..keys.dids import resolve_verification_method
 from ..limits import MAX_STATUS_LISTS_PER_CREDENTIAL
 from ..suites import verify_proof
@@ -61,22 +63,44 @@ def list_verifier(
     allow-list (default: every suite :func:`~microcred.suites.verify_proof` checks).
     """
 
-    def resolve(vm_id: str) -> ResolvedKey:
-        return resolve_verification_method(vm_id, fetch=fetch, trusted_keys=trusted_keys)
+    return _ListVerifier(fetch, trusted_keys, loader, allow_self_named, cryptosuites)
 
-    def verify(document: Mapping[str, Any]) -> str:
-        result = verify_proof(dict(document), resolve=resolve, loader=loader, cryptosuites=cryptosuites)
+
+class _ListVerifier:
+    """What :func:`list_verifier` returns; ``cache_key`` pins its settings for the shared
+    :class:`~microcred.fetch.VerifiedCache` (None, so nothing is shared, with trusted keys or a
+    custom loader)."""
+
+    def __init__(
+        self,
+        fetch: Fetch,
+        trusted_keys: Mapping[str, IssuerKey] | None,
+        loader: DocumentLoader | None,
+        allow_self_named: bool,
+        cryptosuites: Collection[str] | None,
+    ) -> None:
+        self.fetch, self.trusted_keys, self.loader = fetch, trusted_keys, loader
+        self.allow_self_named, self.cryptosuites = allow_self_named, cryptosuites
+        plain = not trusted_keys and (loader is None or loader is default_loader)
+        suites = None if cryptosuites is None else tuple(sorted(cryptosuites))
+        self.cache_key: tuple[Any, ...] | None = (allow_self_named, suites) if plain else None
+
+    def _resolve(self, vm_id: str) -> ResolvedKey:
+        return resolve_verification_method(vm_id, fetch=self.fetch, trusted_keys=self.trusted_keys)
+
+    def __call__(self, document: Mapping[str, Any]) -> str:
+        result = verify_proof(
+            dict(document), resolve=self._resolve, loader=self.loader, cryptosuites=self.cryptosuites
+        )
         if not result.verified or result.key is None:
             raise ProofError(result.reason or "the proof does not verify", code="proof.failed")
-        if not result.key.confirmed and not allow_self_named:
+        if not result.key.confirmed and not self.allow_self_named:
             raise ProofError(
                 f"its key {result.key.key_id} is only self-named: nothing published by "
                 f"{result.key.controller} lists it",
                 code="proof.unconfirmed_key",
             )
         return result.key.controller
-
-    return verify
 
 
 @dataclass(frozen=True)
@@ -156,6 +180,7 @@ def _fetch_json(url: str, fetch: Fetch, cache: dict[Any, Any]) -> Any:
     except (MicrocredError, OSError) as exc:
         cache[("unfetchable", url)] = f"cannot fetch {url}: {exc}"
         raise _CannotCheck(cache[("unfetchable", url)]) from exc
+    cache[("sha256", url)] = hashlib.sha256(raw if isinstance(raw, bytes) else raw.encode()).hexdigest()
     try:
         document = _json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -164,6 +189,15 @@ def _fetch_json(url: str, fetch: Fetch, cache: dict[Any, Any]) -> Any:
         ) from exc
     cache[url] = document
     return document
+
+
+def _seconds_left(document: Mapping[str, Any], now: datetime) -> float | None:
+    """Seconds until the list's ``validUntil`` (None without one; 0 when it cannot be read)."""
+    end = document.get("validUntil", document.get("expirationDate"))
+    if end is None:
+        return None
+    moment = _time.parse_or_none(end)
+    return 0.0 if moment is None else (moment - now).total_seconds()
 
 
 def _list_bits(
@@ -207,13 +241,22 @@ def _list_bits(
     # algorithm never compares them): a fetched list is judged by its proof and issuer, not its id.
     # its own proof, and its issuer is the credential's issuer
     verdict = cache.get(("verified", url))
-    if verdict is None:  # each list's proof is checked once per call
-        try:
-            verdict = ("ok", verify_list(document))
-            log.debug("status list %s verified, signed for %s", url, verdict[1], extra={"url": url})
-        except MicrocredError as exc:
-            verdict = ("failed", f"the status list credential {url} does not verify: {exc}")
-            log.info("status list %s does not verify: %s", url, exc, extra={"url": url})
+    if verdict is None:  # each list's proof is checked once per call, and once per shared fetcher
+        shared, pin = getattr(fetch, "verified", None), getattr(verify_list, "cache_key", None)
+        key = None if shared is None or pin is None else ("status-list", url, cache.get(("sha256", url)), pin)
+        known = shared.get(key) if shared is not None and key is not None else None
+        if isinstance(known, str):
+            verdict = ("ok", known)
+            log.debug("status list %s: the same bytes verified before, signed for %s", url, known)
+        else:
+            try:
+                verdict = ("ok", verify_list(document))
+                log.debug("status list %s verified, signed for %s", url, verdict[1], extra={"url": url})
+                if shared is not None and key is not None:
+                    shared.put(key, verdict[1], _seconds_left(document, now))
+            except MicrocredError as exc:
+                verdict = ("failed", f"the status list credential {url} does not verify: {exc}")
+                log.info("status list %s does not verify: %s", url, exc, extra={"url": url})
         cache[("verified", url)] = verdict
     if verdict[0] == "failed":
         raise _CannotCheck(verdict[1])

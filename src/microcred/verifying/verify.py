@@ -19,6 +19,7 @@ from ..credential.inspection import credential_elements
 from ..credential.reader import Source, read_credential
 from ..errors import CanonicalizationError, InputError, MicrocredError
 from ..fetch import Fetch, FetchBudget, Fetcher
+from ..jsonld.canonical import converting_once
 from ..jsonld.limits import check_limits
 from ..jsonld.loader import DocumentLoader, default_loader
 from ..keys.dids import bind_embedded_key, resolve_verification_method
@@ -144,15 +145,16 @@ def verify(
                 source=read.name,
                 code="input.presentation",
             )
-        return _verify_read(
-            read.credential,
-            read.jwt,
-            read.name,
-            options,
-            recipient=recipient,
-            allow_unchecked_status=allow_unchecked_status,
-            check_endorsements=check_endorsements,
-        )
+        with converting_once():  # the safe-mode check and the proof share one conversion to quads
+            return _verify_read(
+                read.credential,
+                read.jwt,
+                read.name,
+                options,
+                recipient=recipient,
+                allow_unchecked_status=allow_unchecked_status,
+                check_endorsements=check_endorsements,
+            )
     except MicrocredError:
         raise
     except Exception as exc:  # the last line of defence: a bug must not crash a batch or a server
