@@ -37,6 +37,34 @@ _COMMAND_MODULES = (
     "_publish",
 )
 
+#: Each command's module and the line ``microcred --help`` shows for it, so that listing the commands
+#: imports none of them and a command imports only its own module (``tests/test_startup.py`` keeps
+#: these lines equal to the commands' own). A module of ``_COMMAND_MODULES`` not named here is
+#: imported at start-up.
+_LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "bake": ("_baking", "Bake a credential into a PNG or SVG badge image (Open Badges 3.0)."),
+    "build": ("_build", "Build an unsigned Open Badges 3.0 credential from an achievement definition."),
+    "demo": ("_issuing", "Issue and verify an example micro-credential with a throwaway issuer."),
+    "did-doc": (
+        "_keys",
+        "Print the public document to publish for KEY.json: its did:web DID document, or for an "
+        "https:// issuer the controller document that lists the key (or, with --jwks, a JWK Set).",
+    ),
+    "inspect": ("_build", "Show the micro-credential elements of an Open Badges 3.0 credential."),
+    "issue": ("_issuing", "Build and sign a credential for one learner, or for a whole cohort from a CSV."),
+    "keygen": ("_keys", "Generate an issuer key and write it, private, to KEY.json (mode 0600)."),
+    "reinstate": ("_ledger", "Lift a suspension."),
+    "revoke": ("_ledger", "Revoke an issued credential (for good)."),
+    "sign": ("_issuing", "Sign a credential built elsewhere (e.g. by `microcred build`)."),
+    "status-list": ("_ledger", "Write the signed status list credentials to publish."),
+    "suspend": ("_ledger", "Suspend an issued credential (undo with reinstate)."),
+    "unbake": ("_baking", "Print the credential baked into a PNG or SVG badge image (- reads stdin)."),
+    "verify": (
+        "_issuing",
+        "Verify credentials: JSON, JWT, baked PNG/SVG, an https URL, a folder, or - for stdin.",
+    ),
+}
+
 
 class CliExit(click.ClickException):
     """A user-facing failure: printed as ``error: <message>`` with the given exit code."""
@@ -65,6 +93,27 @@ def write_output(text: str, out: str | None) -> None:
 
 
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(_LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _LAZY_COMMANDS:
+            _load(_LAZY_COMMANDS[cmd_name][0])
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            command = self.commands.get(name)
+            if command is not None and command.hidden:
+                continue
+            shown = command or click.Command(name, help=_LAZY_COMMANDS[name][1])  # not imported yet
+            rows.append((name, shown.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -112,17 +161,24 @@ def main(config_path: str | None) -> None:
     """
 
 
-def _register() -> None:
-    for name in _COMMAND_MODULES:
-        qualified = f"{__name__}.{name}"
-        try:
-            module = importlib.import_module(qualified)
-        except ModuleNotFoundError as exc:
-            if exc.name == qualified:  # that command module is not written yet
-                continue
-            raise
-        for command in module.COMMANDS:
+def _load(name: str) -> None:
+    qualified = f"{__name__}.{name}"
+    try:
+        module = importlib.import_module(qualified)
+    except ModuleNotFoundError as exc:
+        if exc.name == qualified:  # that command module is not written yet
+            return
+        raise
+    for command in module.COMMANDS:
+        if command.name not in main.commands:
             main.add_command(command)
+
+
+def _register() -> None:
+    lazy = {module for module, _ in _LAZY_COMMANDS.values()}
+    for name in _COMMAND_MODULES:
+        if name not in lazy:
+            _load(name)
 
 
 _register()

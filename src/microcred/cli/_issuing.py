@@ -21,10 +21,7 @@ from ..cohort.lms import column_map
 from ..credential.reader import read_capped, read_credential
 from ..errors import InputError, KeyFormatError, MicrocredError
 from ..fetch import Fetcher, NetworkPolicy
-from ..issuing import BuildOptions, issue, sign
-from ..keys.algorithms import default_format
 from ..keys.files import load_key
-from ..ledger.protocol import Ledger
 from ..limits import MAX_INPUT_BYTES, SORTED_FOLDER_ENTRIES
 from ..model.definition import load_definition
 from ..model.grading import GradeError, read_grade
@@ -46,8 +43,12 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ..credential.reader import Source
+    from ..issuing import BuildOptions
     from ..keys.material import IssuerKey
     from ..verifying.report import VerificationReport
+
+# Each command imports what only it uses when it runs (issuing, cohorts, the ledger, baking), so
+# `microcred verify` and every --help start without them (tests/test_startup.py).
 
 _VERIFY_SUFFIXES = {".json", ".jsonld", ".jwt", ".png", ".svg", ".txt"}
 
@@ -357,6 +358,8 @@ def sign_cmd(
       microcred build --achievement examples/online-course-badge.toml --recipient ada@example.org -o u.json
       microcred sign --key issuer-key.json --created 2026-01-01T00:00:00Z u.json -o signed.json
     """
+    from ..issuing import sign
+
     key = load_signing_key(config_key_path(key_path), passphrase_env)
     read = read_credential(_source(unsigned), name=unsigned)
     if read.credential is None:
@@ -368,6 +371,7 @@ def sign_cmd(
 
 
 def _check_format(key: IssuerKey, fmt: str) -> None:
+    from ..keys.algorithms import default_format
 
     if fmt == "di" and default_format(key.algorithm) != "di":
         fail(f"{key.algorithm} keys sign VC-JWTs only ({key.jws_algorithm}); use --format jwt")
@@ -477,6 +481,9 @@ def issue_cmd(
           --ledger issuer.db --status-url https://uni.example/status
       microcred issue --achievement ach.toml --cohort grades.csv --from canvas --out-dir out/
     """
+    from ..issuing import issue
+    from ..ledger.protocol import Ledger
+
     config = current_config()
     key = load_signing_key(config_key_path(key_path), passphrase_env)
     achievement = str(setting(achievement, config.achievement, "--achievement FILE", "[issuing] achievement"))
@@ -586,6 +593,7 @@ def demo_cmd(keep: str | None) -> None:
       microcred demo
       microcred demo --keep demo-out/
     """
+
     ok = run_demo(keep=Path(keep) if keep else None, echo=click.echo)
     sys.exit(EXIT_OK if ok else EXIT_INVALID)
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from .. import _json
-from ..baking.bake import unbake
 from ..errors import BakingError, InputError
 from ..fetch import Fetcher
 from ..limits import MAX_INPUT_BYTES
@@ -71,6 +70,8 @@ def _from_bytes(data: bytes, name: str) -> ReadCredential:
 
 
 def _from_image(data: bytes, name: str, kind: Literal["png", "svg"]) -> ReadCredential:
+    from ..baking.bake import unbake  # only images need it: JSON and JWT input start without it
+
 
     try:
         baked = unbake(data)

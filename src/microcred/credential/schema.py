@@ -14,18 +14,17 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft201909Validator, Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
-from referencing import Registry, Resource
-from referencing.exceptions import NoSuchResource
-from referencing.jsonschema import DRAFT201909, DRAFT202012
-
 from .._resources import package_data_dir
 from ..errors import SchemaValidationError
 from ..jsonld.loader import EXTENSION_SCHEMAS
 
 if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
+    from referencing import Resource
+
+# The reference validator (jsonschema, referencing) is imported when first needed: a credential the
+# jsonschema-rs accelerator finds valid never loads it.
 
 _HERE = Path(__file__).resolve().parent
 _PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/schema/"
@@ -82,6 +81,8 @@ class SchemaIssue:
 
 
 def _no_fetch(uri: str) -> Resource[Any]:
+    from referencing.exceptions import NoSuchResource
+
     raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs keyword
 
 
@@ -143,6 +144,10 @@ def _fast_validator(name: str) -> Any | None:
 
 @cache
 def _validator(name: str) -> Validator:
+    from jsonschema import Draft201909Validator, Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT201909, DRAFT202012
+
     _path_unused, urls = _SCHEMAS[name]
     contents = _contents(name)
     is_2020 = "2020-12" in str(contents.get("$schema", ""))
@@ -202,6 +207,8 @@ def _allowed(error: ValidationError) -> str:
 
 def _deepest(error: ValidationError) -> ValidationError:
     """Of a oneOf/anyOf's branches, the error that got furthest into the value (then jsonschema's pick)."""
+    from jsonschema.exceptions import best_match
+
     while error.context:
         candidates = list(error.context)
         depth = max(len(e.absolute_path) for e in candidates)
