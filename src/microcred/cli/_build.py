@@ -27,6 +27,9 @@ from ._award import award_from, award_options
 from ._check import profile_options, run_profiles
 from ._config import current_config, setting
 
+# What a command needs (JSON-LD, crypto, the ledger) is imported inside it, so --help and the other
+# commands start without it (tests/test_startup.py).
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -60,6 +63,7 @@ def _result(grade: str | None, definition: Definition) -> Result | None:
 
 def read_credential(path: str) -> dict[str, Any]:
     """Read a credential for ``inspect``: JSON, a compact JWT, a baked PNG/SVG, an https URL, or - (stdin)."""
+
     source: Any = read_capped(sys.stdin.buffer, "stdin") if path == "-" else path
     read = read_any(source, name=path)
     if read.credential is not None:
@@ -141,6 +145,7 @@ def build(
     mode (packaged contexts only) before it is written. With a key (``--key`` or the configuration's),
     the issuer is the key's controller, so what you review here is what `sign` signs.
     """
+
     config = current_config()
     achievement = str(setting(achievement, config.achievement, "--achievement FILE", "[issuing] achievement"))
     definition = load_definition(achievement)
@@ -184,6 +189,7 @@ def inspect(as_json: bool, file: str) -> None:
     Elements the credential does not state are shown as "Not stated" (null in JSON), never guessed.
     Nothing is verified here: use `microcred verify` for that.
     """
+
     elements = credential_elements(read_credential(file))
     if as_json:
         click.echo(json.dumps(elements, indent=2, ensure_ascii=False))

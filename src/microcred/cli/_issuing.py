@@ -118,6 +118,7 @@ def _iter_inputs(inputs: tuple[str, ...]) -> Iterator[str]:
 
 def read_stdin() -> bytes:
     """stdin, read with the input cap (never whole and then measured)."""
+
     if hasattr(sys.stdin, "buffer"):
         return read_capped(sys.stdin.buffer, "stdin")
     text = sys.stdin.read(MAX_INPUT_BYTES + 1)
@@ -206,6 +207,8 @@ def verify_cmd(
 
     Exit 0 when every input verified, 1 when any did not, 2 when an input could not be read.
     """
+    from ..keys.files import load_key
+
     fetcher = Fetcher(
         resources=_parse_resources(resources),
         allow_network=not offline,
@@ -286,6 +289,7 @@ def verify_cmd(
 
 def load_signing_key(path: str, passphrase_env: str | None) -> IssuerKey:
     """Load a private key file, reading its passphrase from an environment variable when given."""
+
     passphrase = None
     passphrase_env = passphrase_variable(passphrase_env)
     if passphrase_env:

@@ -10,10 +10,10 @@ import click
 
 from .. import _json
 from ..errors import KeyFormatError
-from ..keys.dids import controller_document, did_web_document, did_web_url, jwks, resolve_did_key
-from ..keys.files import load_key, save_key
-from ..keys.material import generate_key
 from . import fail
+
+# What a command needs (JSON-LD, crypto, the ledger) is imported inside it, so --help and the other
+# commands start without it (tests/test_startup.py).
 
 
 def _passphrase(var: str | None) -> str | None:
@@ -67,6 +67,10 @@ def keygen(
       microcred keygen --did-web example.edu -o issuer-key.json
       microcred did-doc issuer-key.json > did.json   # publish at https://example.edu/.well-known/did.json
     """
+    from ..keys.dids import did_web_url
+    from ..keys.files import save_key
+    from ..keys.material import generate_key
+
     if did_web and issuer_url:
         fail("give either --did-web or --issuer-url, not both")
     if algorithm == "RSA" and not (did_web or issuer_url):
@@ -112,6 +116,9 @@ def did_doc(as_jwks: bool, passphrase_env: str | None, key_file: Path) -> None:
       microcred did-doc issuer-key.json > did.json
       microcred did-doc --jwks issuer-key.json > jwks.json
     """
+    from ..keys.dids import controller_document, did_web_document, jwks, resolve_did_key
+    from ..keys.files import load_key
+
     if not key_file.exists():
         fail(f"{key_file}: no such key file")
     try:

@@ -5,19 +5,22 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .. import _time
 from .._files import write_atomic
-from ..credential.reader import read_credential
-from ..ledger.protocol import Ledger, StatusChange
-from ..status.publishing import signed_status_lists
-from ..suites.jwt import read_jwt
 from . import fail
 from ._config import current_config, setting
 from ._config import key_path as config_key_path
 from ._issuing import load_signing_key
+
+# What a command needs (JSON-LD, crypto, the ledger) is imported inside it, so --help and the other
+# commands start without it (tests/test_startup.py).
+
+if TYPE_CHECKING:
+    from ..ledger.protocol import StatusChange
 
 _LEDGER = click.option(
     "--ledger",
@@ -38,6 +41,9 @@ _REASON = click.option("--reason", default=None, metavar="TEXT", help="Why; kept
 
 def _credential_id(value: str) -> str:
     """The credential id itself, or the id of the credential in a file (JSON, JWT or baked image)."""
+    from ..credential.reader import read_credential
+    from ..suites.jwt import read_jwt
+
     if ":" in value and not Path(value).exists():
         return value
     path = Path(value)
@@ -174,6 +180,9 @@ def status_list(
     Example:
       microcred status-list --ledger issued.db --key issuer-key.json -o public/status
     """
+    from ..ledger.protocol import Ledger
+    from ..status.publishing import signed_status_lists
+
     ledger_path = _ledger_path(ledger_path)
     key = load_signing_key(config_key_path(str(key_path) if key_path else None), passphrase_env)
     now = _time.now()
