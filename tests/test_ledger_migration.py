@@ -6,6 +6,7 @@ free-slot arrays of the migrated lists hold exactly the indexes never taken."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -176,3 +177,38 @@ def test_a_damaged_document_is_reported(tmp_path):
         with pytest.raises(LedgerError) as info:
             ledger.document("urn:uuid:a")
         assert info.value.code == "ledger.damaged"
+
+
+def test_a_rolled_back_dictionary_is_not_reused(tmp_path):
+    """A batch that wrote an achievement's first document (and so its dictionary) and then failed
+    leaves no cached dictionary behind: another process may take that dictionary's row id."""
+    path = tmp_path / "l.db"
+
+    def request(n: int, achievement: str) -> ReserveRequest:
+        return ReserveRequest(
+            f"urn:uuid:{n}",
+            achievement,
+            f"r{n}@x.example",
+            "di",
+            "2026-01-01T00:00:00Z",
+            "https://x.example/s",
+        )
+
+    def document(n: int, achievement: str) -> str:
+        return json.dumps(
+            {"id": f"urn:uuid:{n}", "achievement": achievement, "text": "words " * 200 + str(n)}
+        )
+
+    first, other = "https://x.example/a", "https://x.example/b"
+    with SQLiteLedger.open(path) as one, SQLiteLedger.open(path) as two:
+        good = one.reserve(request(1, first))
+        stale = one.reserve(request(2, first))
+        one.reserve(request(2, first))  # a rerun abandons reservation 2
+        with pytest.raises(LedgerError):  # the batch fails on the abandoned one: all rolled back
+            one.record_signed_many([(good, document(1, first)), (stale, document(2, first))])
+        theirs = two.reserve(request(3, other))
+        two.record_signed(theirs, document(3, other))  # takes the dictionary row id the rollback freed
+        one.record_signed(good, document(1, first))
+        for n, achievement in ((1, first), (3, other)):
+            assert one.document(f"urn:uuid:{n}") == document(n, achievement).encode()
+            assert two.document(f"urn:uuid:{n}") == document(n, achievement).encode()

@@ -248,19 +248,21 @@ class SQLiteLedger(Ledger):
         try:
             yield self._conn
         except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.execute("ROLLBACK")
+            self._rollback()
             raise self._error(exc) from exc
         except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.execute("ROLLBACK")
+            self._rollback()
             raise self._error(exc) from exc
+
+    def _rollback(self) -> None:
+        self._documents.forget()  # a dictionary this transaction wrote is gone again
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.execute("ROLLBACK")
 
     def _error(self, exc: sqlite3.Error) -> LedgerError:
         storage = storage_error(exc, self.path)

@@ -106,18 +106,18 @@ class Allocator:
         pos, last = self.randbelow(free), free - 1
         if not 0 <= pos < free:
             raise LedgerError(f"randbelow({free}) gave {pos}", code="ledger.error", source=self.source)
-        index = self._slot(list_id, pos)
+        moved = dict(
+            db.execute(
+                "SELECT pos, slot FROM free_slots WHERE list_id = ? AND pos IN (?, ?)", (list_id, pos, last)
+            ).fetchall()
+        )
+        index = moved.get(pos, pos)  # a position without a row holds its own index
         if pos != last:
             db.execute(
                 "INSERT OR REPLACE INTO free_slots (list_id, pos, slot) VALUES (?, ?, ?)",
-                (list_id, pos, self._slot(list_id, last)),
+                (list_id, pos, moved.get(last, last)),
             )
-        db.execute("DELETE FROM free_slots WHERE list_id = ? AND pos = ?", (list_id, last))
+        if last in moved:
+            db.execute("DELETE FROM free_slots WHERE list_id = ? AND pos = ?", (list_id, last))
         db.execute("UPDATE status_lists SET used = used + 1 WHERE list_id = ?", (list_id,))
         return list_id, url, index
-
-    def _slot(self, list_id: int, pos: int) -> int:
-        row = self.db.execute(
-            "SELECT slot FROM free_slots WHERE list_id = ? AND pos = ?", (list_id, pos)
-        ).fetchone()
-        return pos if row is None else int(row[0])

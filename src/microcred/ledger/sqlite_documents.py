@@ -41,11 +41,18 @@ TABLES = [
 
 class DocumentStore:
     """Writes and reads ``documents`` inside the ledger's transactions; caches the dictionaries
-    (immutable once written) by id."""
+    (immutable once committed) by id and by achievement. The ledger calls :meth:`forget` when a
+    transaction rolls back, so nothing it wrote and undid stays cached."""
 
     def __init__(self, source: str) -> None:
         self.source = source
         self._dictionaries: dict[int, bytes] = {}
+        self._by_achievement: dict[str, int] = {}
+
+    def forget(self) -> None:
+        """Drop the caches (after a rollback)."""
+        self._dictionaries.clear()
+        self._by_achievement.clear()
 
     def _dictionary(self, db: sqlite3.Connection, dictionary_id: int) -> bytes:
         content = self._dictionaries.get(dictionary_id)
@@ -67,9 +74,14 @@ class DocumentStore:
 
     def put(self, db: sqlite3.Connection, seq: int, achievement_id: str, data: bytes) -> None:
         """Store ``data`` for credential ``seq`` (inside the caller's transaction)."""
-        row = db.execute(
-            "SELECT dictionary_id FROM dictionaries WHERE achievement_id = ?", (achievement_id,)
-        ).fetchone()
+        known = self._by_achievement.get(achievement_id)  # dictionaries are never replaced or removed
+        row = (
+            (known,)
+            if known is not None
+            else db.execute(
+                "SELECT dictionary_id FROM dictionaries WHERE achievement_id = ?", (achievement_id,)
+            ).fetchone()
+        )
         if row is None:
             cursor = db.execute(
                 "INSERT INTO dictionaries (achievement_id, content) VALUES (?, ?)",
@@ -79,6 +91,9 @@ class DocumentStore:
             dictionary_id = cursor.lastrowid
         else:
             dictionary_id = row[0]
+        if len(self._by_achievement) >= 4096:
+            self._by_achievement.clear()
+        self._by_achievement[achievement_id] = dictionary_id
         packer = zlib.compressobj(_LEVEL, zdict=self._dictionary(db, dictionary_id))
         packed = packer.compress(data) + packer.flush()
         args: tuple[int, str, int | None, int, bytes]
