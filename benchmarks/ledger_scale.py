@@ -161,7 +161,7 @@ def table_sizes(path: Path) -> dict[str, int]:
     return {name: int(size) for name, size in rows}
 
 
-def run(n: int) -> dict[str, Any]:
+def run(n: int, levels: tuple[float, ...] = LEVELS, samples: int = SAMPLES) -> dict[str, Any]:
     key = generate_key("Ed25519")
     results: dict[str, Any] = {"credentials": n, "list_size": MIN_LIST_BITS}
     with tempfile.TemporaryDirectory(prefix="microcred-ledger-") as tmp:
@@ -181,7 +181,7 @@ def run(n: int) -> dict[str, Any]:
             )
         results["publication_empty"] = publication_s(empty, key)
         with SQLiteLedger.open(empty) as ledger:
-            results["issue_empty"] = issue_latency(ledger, key, SAMPLES)
+            results["issue_empty"] = issue_latency(ledger, key, samples)
         # the big one
         path = work / "big.db"
         _files.DURABLE = False
@@ -202,9 +202,9 @@ def run(n: int) -> dict[str, Any]:
         results["tables"] = table_sizes(path)
         results["publication_full"] = publication_s(path, key)
         # issue latency as the newest list fills up
-        levels: dict[str, Any] = {}
+        by_fill: dict[str, Any] = {}
         with SQLiteLedger.open(path) as ledger:
-            for level in LEVELS:
+            for level in levels:
                 used, size = newest_fill(ledger)
                 target = int(size * level)
                 if used > target:  # past it already: the next list
@@ -216,12 +216,12 @@ def run(n: int) -> dict[str, Any]:
                     _files.DURABLE = False
                     fill(ledger, template, n + 20_000_000 + int(level * 1e6), target - used)
                     _files.DURABLE = True
-                samples = min(SAMPLES, size - target - 1)
-                levels[f"{level:.1%}"] = {
+                calls = min(samples, size - target - 1)
+                by_fill[f"{level:.1%}"] = {
                     "newest_list_used": newest_fill(ledger)[0],
-                    **issue_latency(ledger, key, samples),
+                    **issue_latency(ledger, key, calls),
                 }
-        results["issue_by_fill"] = levels
+        results["issue_by_fill"] = by_fill
     return results
 
 

@@ -52,7 +52,10 @@ if str(HERE) not in sys.path:
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
+import ledger_scale  # noqa: E402
 import microcred  # noqa: E402
+import speed15  # noqa: E402
+import startup  # noqa: E402
 from microcred.credential.builder import build_credential  # noqa: E402
 from microcred.fetch import offline_fetch  # noqa: E402
 from microcred.issuing import reserve_sign_record  # noqa: E402
@@ -717,6 +720,7 @@ def render(results: dict[str, Any]) -> str:
             f"  ratio large/small: parent {memory['ratio_parent']:.2f}×, largest worker "
             f"{_fmt(worker, '.2f', '×')}, parent + worker {memory['ratio_parent_plus_worker']:.2f}×"
         )
+    lines += speed15.render(results)
     lines += ["", "targets (issue 6; ratios on the typical credential)"]
     for t in results["targets"]:
         mark = "met" if t["met"] else ("not measured" if t["met"] is None else "NOT MET")
@@ -755,6 +759,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--json-file", type=Path, help="also write the results as JSON to this file")
     parser.add_argument("--profile", action="store_true", help="also print cProfile of sign and verify()")
+    parser.add_argument(
+        "--ledger",
+        type=int,
+        metavar="N",
+        help="credentials in the ledger-at-scale run (default 1000000; 0 skips it)",
+    )
+    parser.add_argument(
+        "--readme", action="store_true", help="also write the report into benchmarks/README.md"
+    )
     parser.add_argument("--_cohort-child", nargs=3, metavar=("N", "WORKERS", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._cohort_child:
@@ -782,13 +795,25 @@ def main(argv: list[str] | None = None) -> int:
             "verify_ms": statistics.median(first["verify"]) * 1000,
         }
         results["cohort"] = measure_cohorts(s)
+        large = next(c for c in cases if c.name == "large")
+        results["js_jwt"] = speed15.js_jwt_verify(large.tokens[0], key.public_jwk(), VERIFY_AT, s.quick)
+        results["startup"] = startup.run(rounds=3 if s.quick else 15)
+        ledger_n = args.ledger if args.ledger is not None else (2_000 if s.quick else 1_000_000)
+        if ledger_n > 0:
+            results["ledger"] = ledger_scale.run(
+                ledger_n, levels=() if s.quick else ledger_scale.LEVELS, samples=20 if s.quick else 400
+            )
         results["environment"]["loadavg_end"] = list(os.getloadavg())
         results["targets"] = evaluate_targets(results)
+        results["targets15"] = speed15.targets(results)
         profiled = profile(s, cases) if args.profile else None
     if profiled is not None:
         results["profile"] = profiled
     if args.json_file is not None:
         args.json_file.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if args.readme:
+        flags = " ".join(a for a in (argv if argv is not None else sys.argv[1:]) if a != "--readme")
+        speed15.write_readme(render(results), f"python benchmarks/run.py {flags}".strip())
     if args.json:
         print(json.dumps(results, indent=2))
     else:

@@ -52,7 +52,16 @@ from .output import (
 )
 from .rows import CohortRow, CohortRowError, SkippedRow, judge
 from .summary import CohortEvent, CohortInterrupted, CohortResult, CohortSummary
-from .workers import InlineExecutor, Shared, SignJob, shared_for, sign_job, worker_init
+from .workers import (
+    InlineExecutor,
+    Shared,
+    SignJob,
+    shared_for,
+    sign_job,
+    sign_jobs,
+    split_future,
+    worker_init,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -263,30 +272,27 @@ def _issue_locked(
     waiting: list[CohortRow] = []
     interrupted = False
 
+    # our own worker processes get a chunk per job: one round trip per chunk instead of per row keeps
+    # the parent (the single writer, on the same cores) off the critical path; a caller's executor
+    # gets one job per row, as documented
+    batched = own_executor and isinstance(executor, cf.ProcessPoolExecutor)
+
     def launch() -> None:
         if waiting:
+            prepared = run.prepare(waiting)
+            jobs = {
+                i: SignJob(item[0], item[1], item[2], job_shared, format, suite, run.now, salt)
+                for i, item in enumerate(prepared)
+                if not isinstance(item, CohortResult)
+            }
+            if batched:
+                futures = split_future(executor.submit(sign_jobs, list(jobs.values())), list(jobs))
+            else:
+                futures = {i: executor.submit(sign_job, job) for i, job in jobs.items()}
             in_flight.append(
                 [
-                    item
-                    if isinstance(item, CohortResult)
-                    else Pending(
-                        item[0],
-                        executor.submit(
-                            sign_job,
-                            SignJob(
-                                item[0],
-                                item[1],
-                                item[2],
-                                job_shared,
-                                format,
-                                suite,
-                                run.now,
-                                salt,
-                            ),
-                        ),
-                        item[2],
-                    )
-                    for item in run.prepare(waiting)
+                    item if isinstance(item, CohortResult) else Pending(item[0], futures[i], item[2])
+                    for i, item in enumerate(prepared)
                 ]
             )
             waiting.clear()

@@ -223,6 +223,45 @@ def sign_job(job: SignJob) -> Signed:
     return Signed(issued.id, data, issued.suffix, image)
 
 
+def sign_jobs(jobs: list[SignJob]) -> list[Signed | Exception]:
+    """:func:`sign_job` for each job of a chunk in one call (one round trip to a worker process); a
+    row that cannot be signed gives its exception in its place."""
+    out: list[Signed | Exception] = []
+    for job in jobs:
+        try:
+            out.append(sign_job(job))
+        except Exception as exc:  # that row's failure, reported with its row like a failed future
+            out.append(exc)
+    return out
+
+
+def split_future(chunk: cf.Future[list[Signed | Exception]], keys: list[int]) -> dict[int, cf.Future[Signed]]:
+    """One future per row (by ``keys``, in job order) for a :func:`sign_jobs` future: each gets its
+    row's result or exception, or the chunk's exception, or is cancelled with it."""
+    rows: dict[int, cf.Future[Signed]] = {key: cf.Future() for key in keys}
+
+    def done(future: cf.Future[list[Signed | Exception]]) -> None:
+        if future.cancelled():
+            for row in rows.values():
+                row.cancel()
+            return
+        failure = future.exception()
+        results: list[Signed | Exception] = (
+            [failure] * len(keys) if failure is not None else future.result()  # type: ignore[list-item]
+        )
+        for key, result in zip(keys, results, strict=True):
+            row = rows[key]
+            if not row.set_running_or_notify_cancel():
+                continue  # abandoned (a second SIGINT)
+            if isinstance(result, BaseException):
+                row.set_exception(result)
+            else:
+                row.set_result(result)
+
+    chunk.add_done_callback(done)
+    return rows
+
+
 class InlineExecutor(cf.Executor):
     """Runs each job at submit time, in this thread (``workers=1``)."""
 
