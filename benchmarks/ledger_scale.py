@@ -8,13 +8,15 @@ JSON object; ``benchmarks/run.py --ledger N`` runs it and puts the figures in it
   issue), each document a real signed credential of the typical shape with its own id, recipient
   hash, status entry and proof value; then 1 % revoked and 0.1 % suspended (one ``set_status`` each).
   Durability (fsync) is off while filling (it is set-up, not a measured figure) and on for the rest.
-- **Publication**: ``signed_status_lists()`` of every list, on a freshly opened ledger (the operating
-  system's file cache stays warm: no other process's cache is dropped), against the same on an empty
-  ledger with one issued credential.
+- **Publication**: ``signed_status_lists()`` of every list, on a freshly opened ledger, and the
+  ``microcred status-list`` command (a fresh process, as the issue measured it), each against the same
+  on an empty ledger with one issued credential (the operating system's file cache stays warm: no
+  cache is dropped on a shared machine).
 - **Issue latency**: ``issue()`` (build, reserve, sign, record: two durable commits) of the typical
   credential, per call, with the newest revocation list at 0 % (an empty ledger), 50 %, 90 %, 99 % and
   99.9 % full, reaching each level through the batch API; p50 and p99 over the samples (fewer at
-  99.9 %: a 131,072-entry list then has 131 free entries).
+  99.9 %: a 131,072-entry list then has 131 free entries, half for ``issue()``, half for the ledger's
+  part alone: reserve + record with fsync off, the allocation and storage work without the disk).
 - **Size**: the file (after a checkpoint) per credential, and per table and index (SQLite ``dbstat``).
 """
 
@@ -25,6 +27,7 @@ import os
 import secrets
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +40,7 @@ ROOT = HERE.parent
 
 from microcred import _files  # noqa: E402
 from microcred.issuing import issue  # noqa: E402
+from microcred.keys.files import save_key  # noqa: E402
 from microcred.keys.material import IssuerKey, generate_key  # noqa: E402
 from microcred.ledger.protocol import ReserveRequest  # noqa: E402
 from microcred.ledger.sqlite import SQLiteLedger  # noqa: E402
@@ -122,6 +126,57 @@ def publication_s(path: Path, key: IssuerKey, repeat: int = 3) -> dict[str, Any]
     return {"best_s": min(times), "median_s": statistics.median(times), "lists": lists}
 
 
+def publication_cli_s(path: Path, key_file: Path, out: Path, repeat: int = 3) -> float:
+    """Best seconds of ``microcred status-list`` (a fresh process: start-up included, as users run it)."""
+    script = Path(sys.executable).with_name("microcred")
+    entry = [str(script)] if script.exists() else [sys.executable, "-m", "microcred"]
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(
+            [*entry, "status-list", "--ledger", str(path), "--key", str(key_file), "-o", str(out)],
+            check=True,
+            capture_output=True,
+        )
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def ledger_latency(ledger: SQLiteLedger, template: Template, samples: int) -> dict[str, float]:
+    """ms of the ledger's part of one issue (reserve, then record a real document), fsync off: the
+    allocation and storage work alone, without the disk's sync latency."""
+    _files.DURABLE = False
+    ledger._conn.execute("PRAGMA synchronous = OFF")
+    times = []
+    try:
+        for _ in range(samples):
+            cid = f"urn:uuid:{secrets.token_hex(16)}"
+            request = ReserveRequest(
+                cid,
+                template.achievement,
+                f"sha256${secrets.token_hex(32)}",
+                "di",
+                NOW,
+                BASE,
+                row_key=cid,
+                issuer=template.issuer,
+            )
+            start = time.perf_counter()
+            reservation = ledger.reserve(request)
+            ledger.record_signed(
+                reservation, template.fill(cid, request.recipient, reservation.revocation.index)
+            )
+            times.append(time.perf_counter() - start)
+    finally:
+        _files.DURABLE = True
+        ledger._conn.execute("PRAGMA synchronous = FULL")
+    times.sort()
+    return {
+        "ledger_p50_ms": 1000 * times[len(times) // 2],
+        "ledger_p99_ms": 1000 * times[min(len(times) - 1, int(len(times) * 0.99))],
+    }
+
+
 def newest_fill(ledger: SQLiteLedger) -> tuple[int, int]:
     newest = [r for r in ledger.lists() if r.purpose == "revocation"][-1]
     return newest.used, newest.size
@@ -179,9 +234,15 @@ def run(n: int, levels: tuple[float, ...] = LEVELS, samples: int = SAMPLES) -> d
                 status_base_url=BASE,
                 now=NOW,
             )
+        key_file = work / "key.json"
+        save_key(key, key_file)
         results["publication_empty"] = publication_s(empty, key)
+        results["publication_empty"]["cli_best_s"] = publication_cli_s(empty, key_file, work / "lists-empty")
         with SQLiteLedger.open(empty) as ledger:
-            results["issue_empty"] = issue_latency(ledger, key, samples)
+            results["issue_empty"] = {
+                **issue_latency(ledger, key, samples),
+                **ledger_latency(ledger, template, samples),
+            }
         # the big one
         path = work / "big.db"
         _files.DURABLE = False
@@ -201,6 +262,7 @@ def run(n: int, levels: tuple[float, ...] = LEVELS, samples: int = SAMPLES) -> d
         results["bytes_per_credential"] = results["size_bytes"] / n
         results["tables"] = table_sizes(path)
         results["publication_full"] = publication_s(path, key)
+        results["publication_full"]["cli_best_s"] = publication_cli_s(path, key_file, work / "lists-full")
         # issue latency as the newest list fills up
         by_fill: dict[str, Any] = {}
         with SQLiteLedger.open(path) as ledger:
@@ -216,10 +278,11 @@ def run(n: int, levels: tuple[float, ...] = LEVELS, samples: int = SAMPLES) -> d
                     _files.DURABLE = False
                     fill(ledger, template, n + 20_000_000 + int(level * 1e6), target - used)
                     _files.DURABLE = True
-                calls = min(samples, size - target - 1)
+                calls = min(samples, (size - target - 1) // 2)  # half by issue(), half by the ledger alone
                 by_fill[f"{level:.1%}"] = {
                     "newest_list_used": newest_fill(ledger)[0],
                     **issue_latency(ledger, key, calls),
+                    **ledger_latency(ledger, template, calls),
                 }
         results["issue_by_fill"] = by_fill
     return results

@@ -148,10 +148,12 @@ def sign_jwt(credential: dict[str, Any], key: IssuerKey, *, now: datetime | None
     return f"{signing_input}.{b64url_encode(signature)}"
 
 
-def _credential_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
-    vc = payload.get("vc")
+def _credential_from_payload(payload: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
+    """The credential a payload carries, built from ``own``: a second parse of the same payload, so
+    the credential shares nothing with ``payload`` (parsing again is cheaper than a deep copy)."""
+    vc = own.get("vc")
     if isinstance(vc, Mapping):  # VCDM 1.1 shape: claims stand for credential properties
-        credential = json_copy(dict(vc))
+        credential = dict(vc)
         iss = payload.get("iss")
         if isinstance(iss, str):
             issuer = credential.get("issuer")
@@ -171,7 +173,7 @@ def _credential_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(payload.get("sub"), str) and isinstance(subject, dict) and "id" not in subject:
             subject["id"] = payload["sub"]
         return dict(credential)
-    return {k: json_copy(v) for k, v in payload.items() if k not in JWT_CLAIMS}
+    return {k: v for k, v in own.items() if k not in JWT_CLAIMS}
 
 
 def read_jwt(token: str) -> JwtParts:
@@ -192,9 +194,11 @@ def read_jwt(token: str) -> JwtParts:
             "not a compact JWS: expected three base64url parts separated by '.'", code="jwt.malformed"
         )
     decoded: list[dict[str, Any]] = []
+    text = ""
     for name, part in (("header", parts[0]), ("payload", parts[1])):
         try:
-            value = _json.loads(b64url_decode(part).decode("utf-8"))
+            text = b64url_decode(part).decode("utf-8")
+            value = _json.loads(text)
         except (KeyFormatError, UnicodeDecodeError, ValueError):
             raise InputError(f"the JWT {name} is not base64url-encoded JSON", code="jwt.malformed") from None
         if not isinstance(value, dict):
@@ -208,7 +212,7 @@ def read_jwt(token: str) -> JwtParts:
     return JwtParts(
         header,
         payload,
-        _credential_from_payload(payload),
+        _credential_from_payload(payload, json.loads(text)),  # checked by _json.loads above
         f"{parts[0]}.{parts[1]}".encode("ascii"),
         signature,
     )
