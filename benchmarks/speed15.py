@@ -209,7 +209,7 @@ def render(results: dict[str, Any]) -> list[str]:
             f"ledger at scale: {n:,} credentials (typical signed documents of "
             f"{ledger['document_bytes']:,} bytes; 1% revoked; lists of {ledger['list_size']:,})",
             f"  bulk fill (reserve_many + record_signed_many, 10,000 per transaction, fsync off) "
-            f"{ledger['fill_s']:.1f} s  ({n / ledger['fill_s']:,.0f} credentials/s)",
+            f"{ledger['fill_s']:.1f} s  ({n / ledger['fill_s']:,.0f} per second)",
             f"  size on disk {ledger['size_bytes'] / 2**20:,.1f} MiB = "
             f"{ledger['bytes_per_credential']:,.0f} bytes per credential "
             f"({ledger['bytes_per_credential'] * 1e6 / 2**30:.2f} GiB per million)",

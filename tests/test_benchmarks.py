@@ -87,6 +87,37 @@ def test_prints_cohort_memory_and_targets(quick_run: tuple[subprocess.CompletedP
         assert line.lstrip().startswith(("[met]", "[NOT MET]", "[not measured]")), line
 
 
+def test_prints_the_ledger_start_up_and_issue_15_targets(
+    quick_run: tuple[subprocess.CompletedProcess[str], dict[str, Any]],
+) -> None:
+    text, results = quick_run[0].stdout, quick_run[1]
+    assert "ledger at scale: 2,000 credentials" in text and "bytes per credential" in text
+    assert "microcred status-list (fresh process)" in text and "empty ledger" in text
+    assert "microcred --version" in text and "microcred verify (one file)" in text
+    assert "large VC-JWT, the same token" in text
+    ledger = results["ledger"]
+    assert ledger["credentials"] == 2000 and _finite(ledger["bytes_per_credential"])
+    assert ledger["tables"]["documents"] > 0  # measured per table, from SQLite's dbstat
+    for figure in ("publication_empty", "publication_full"):
+        assert _finite(ledger[figure]["best_s"]) and _finite(ledger[figure]["cli_best_s"])
+    assert _finite(ledger["issue_empty"]["p99_ms"]) and _finite(ledger["issue_empty"]["ledger_p99_ms"])
+    assert all(_finite(v["times_bare"]) for v in results["startup"].values())
+    targets = text.split("targets (issue 15)", 1)[1].split("targets (issue 6", 1)[0].strip().splitlines()
+    assert len(targets) == len(results["targets15"]) >= 8
+    for line in targets:
+        assert line.lstrip().startswith(("[met]", "[NOT MET]", "[not measured]")), line
+
+
+def test_the_readme_shows_one_generated_report() -> None:
+    readme = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
+    assert readme.count(bench.speed15.BEGIN) == 1 and readme.count(bench.speed15.END) == 1
+    generated = readme.split(bench.speed15.BEGIN, 1)[1].split(bench.speed15.END, 1)[0]
+    assert "microcred benchmarks" in generated and "targets (issue 15)" in generated
+    outside = readme.replace(generated, "")
+    for figure in ("targets (issue", "× raw", "credentials/s", "GiB per million"):  # no stale figures
+        assert figure not in outside, figure
+
+
 def test_json_has_every_figure(quick_run: tuple[subprocess.CompletedProcess[str], dict[str, Any]]) -> None:
     results = quick_run[1]
     assert _finite(results["raw_ed25519"]["sign_ms"]) and _finite(results["raw_ed25519"]["verify_ms"])

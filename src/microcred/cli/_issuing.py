@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 # Each command imports what only it uses when it runs (issuing, cohorts, the ledger, baking), so
 # `microcred verify` and every --help start without them (tests/test_startup.py).
 
+
+
+
 _VERIFY_SUFFIXES = {".json", ".jsonld", ".jwt", ".png", ".svg", ".txt"}
 
 
