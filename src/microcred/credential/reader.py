@@ -72,7 +72,6 @@ def _from_bytes(data: bytes, name: str) -> ReadCredential:
 def _from_image(data: bytes, name: str, kind: Literal["png", "svg"]) -> ReadCredential:
     from ..baking.bake import unbake  # only images need it: JSON and JWT input start without it
 
-
     try:
         baked = unbake(data)
     except BakingError as exc:
