@@ -108,6 +108,24 @@ def test_prints_the_ledger_start_up_and_issue_15_targets(
         assert line.lstrip().startswith(("[met]", "[NOT MET]", "[not measured]")), line
 
 
+def test_a_saved_run_renders_the_same_report(
+    quick_run: tuple[subprocess.CompletedProcess[str], dict[str, Any]], tmp_path: Path
+) -> None:
+    saved = tmp_path / "results.json"
+    saved.write_text(json.dumps(quick_run[1]), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--render", str(saved)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == quick_run[0].stdout.strip()
+    assert quick_run[1]["command"] == "python benchmarks/run.py --quick --cohort 20 --memory"
+
+
 def test_the_readme_shows_one_generated_report() -> None:
     readme = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
     assert readme.count(bench.speed15.BEGIN) == 1 and readme.count(bench.speed15.END) == 1

@@ -212,3 +212,23 @@ def test_a_rolled_back_dictionary_is_not_reused(tmp_path):
         for n, achievement in ((1, first), (3, other)):
             assert one.document(f"urn:uuid:{n}") == document(n, achievement).encode()
             assert two.document(f"urn:uuid:{n}") == document(n, achievement).encode()
+
+
+def test_check_finds_inconsistent_free_slot_bookkeeping(tmp_path):
+    with SQLiteLedger.open(tmp_path / "l.db", _list_size=64) as ledger:
+        for n in range(10):
+            ledger.reserve(
+                ReserveRequest(
+                    f"urn:uuid:{n}",
+                    "https://x.example/a",
+                    "a@x.example",
+                    "di",
+                    "2026-01-01T00:00:00Z",
+                    "https://x.example/s",
+                )
+            )
+        ledger.check()
+        ledger._conn.execute("INSERT OR REPLACE INTO free_slots (list_id, pos, slot) VALUES (1, 60, 3)")
+        with pytest.raises(LedgerError) as info:  # position 60 is past the 54 still free
+            ledger.check()
+        assert info.value.code == "ledger.damaged" and "free-slot" in info.value.message

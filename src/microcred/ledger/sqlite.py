@@ -602,7 +602,8 @@ class SQLiteLedger(Ledger):
         return bytes(bits)
 
     def check(self) -> None:
-        """Run SQLite's integrity and foreign-key checks; raise :class:`LedgerError` on any problem."""
+        """Run SQLite's integrity and foreign-key checks and check the free-slot bookkeeping; raise
+        :class:`LedgerError` on any problem."""
         problems = [r[0] for r in self._read("PRAGMA integrity_check")]
         if problems != ["ok"]:
             raise LedgerError(
@@ -612,6 +613,17 @@ class SQLiteLedger(Ledger):
         if orphans:
             raise LedgerError(
                 f"damaged: {len(orphans)} rows break foreign keys",
+                source=str(self.path),
+                code="ledger.damaged",
+            )
+        # the free-slot arrays: only positions still free, holding indexes inside their list
+        stray = self._read(
+            "SELECT l.url FROM free_slots f JOIN status_lists l ON l.list_id = f.list_id "
+            "WHERE f.pos >= l.size - l.used OR f.slot >= l.size LIMIT 1"
+        )
+        if stray:
+            raise LedgerError(
+                f"damaged: the free-slot bookkeeping of {stray[0][0]} is inconsistent",
                 source=str(self.path),
                 code="ledger.damaged",
             )
