@@ -249,11 +249,12 @@ def run(n: int, levels: tuple[float, ...] = LEVELS, samples: int = SAMPLES) -> d
         start = time.perf_counter()
         with SQLiteLedger.open(path) as ledger:
             fill(ledger, template, 0, n)
-            issued = [r.credential_id for r in ledger.credentials()]
-            rng = secrets.SystemRandom()
-            for credential_id in rng.sample(issued, n // 100):
+            chosen = ledger._conn.execute(  # 1 % at random, without loading every record
+                "SELECT credential_id FROM credentials WHERE state = 'issued' ORDER BY random() LIMIT ?",
+                (n // 100,),
+            ).fetchall()
+            for (credential_id,) in chosen:
                 ledger.revoke(credential_id, "benchmark")
-            del issued
         results["fill_s"] = time.perf_counter() - start
         _files.DURABLE = True
         with SQLiteLedger.open(path) as ledger:
