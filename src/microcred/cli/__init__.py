@@ -44,15 +44,27 @@ _COMMAND_MODULES = (
 _LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "bake": ("_baking", "Bake a credential into a PNG or SVG badge image (Open Badges 3.0)."),
     "build": ("_build", "Build an unsigned Open Badges 3.0 credential from an achievement definition."),
+    "check": (
+        "_check",
+        "Check an achievement definition against the EU Annex I and Australian NMF profiles.",
+    ),
     "demo": ("_issuing", "Issue and verify an example micro-credential with a throwaway issuer."),
     "did-doc": (
         "_keys",
         "Print the public document to publish for KEY.json: its did:web DID document, or for an "
         "https:// issuer the controller document that lists the key (or, with --jwks, a JWK Set).",
     ),
+    "export": (
+        "_export",
+        "Export a credential (JSON, JWT, baked PNG/SVG) in another data model; nothing is verified here.",
+    ),
     "inspect": ("_build", "Show the micro-credential elements of an Open Badges 3.0 credential."),
     "issue": ("_issuing", "Build and sign a credential for one learner, or for a whole cohort from a CSV."),
     "keygen": ("_keys", "Generate an issuer key and write it, private, to KEY.json (mode 0600)."),
+    "present": (
+        "_presenting",
+        "Wrap credentials (JSON, JWT, baked PNG/SVG) in a verifiable presentation signed by the holder.",
+    ),
     "reinstate": ("_ledger", "Lift a suspension."),
     "revoke": ("_ledger", "Revoke an issued credential (for good)."),
     "sign": ("_issuing", "Sign a credential built elsewhere (e.g. by `microcred build`)."),
@@ -61,7 +73,8 @@ _LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "unbake": ("_baking", "Print the credential baked into a PNG or SVG badge image (- reads stdin)."),
     "verify": (
         "_issuing",
-        "Verify credentials: JSON, JWT, baked PNG/SVG, an https URL, a folder, or - for stdin.",
+        "Verify credentials or presentations: JSON, JWT, baked PNG/SVG, an https URL, a folder, "
+        "or - for stdin.",
     ),
 }
 

@@ -51,8 +51,6 @@ if TYPE_CHECKING:
 # `microcred verify` and every --help start without them (tests/test_startup.py).
 
 
-
-
 _VERIFY_SUFFIXES = {".json", ".jsonld", ".jwt", ".png", ".svg", ".txt"}
 
 
