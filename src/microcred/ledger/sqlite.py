@@ -8,11 +8,8 @@ and a rerun re-issues it under a new index (the stale reservation is abandoned).
 uniformly at random among the free ones of the newest list that has room, in constant time
 (:mod:`~microcred.ledger.sqlite_allocation`).
 
-Storage (schema 2): the ``credentials`` rows stay narrow (ids, recipient, dates, state, status flags,
-list indexes, the document's SHA-256) and partial indexes hold just the revoked and suspended entries,
-so publishing a list reads only those; the signed documents, needed to re-deliver and audit, live in
-``documents``, compressed against a per-achievement dictionary
-(:mod:`~microcred.ledger.sqlite_documents`).
+Schema 2: partial indexes hold just the revoked and suspended entries (publishing reads only those);
+the signed documents live apart, compressed (:mod:`~microcred.ledger.sqlite_documents`).
 """
 
 from __future__ import annotations
@@ -61,6 +58,11 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 log = logging.getLogger(__name__)
+#: purpose -> (column prefix, status flag, the partial index holding the set bits)
+_BITS = {
+    "revocation": ("revocation", "revoked", "credentials_revoked"),
+    "suspension": ("suspension", "suspended", "credentials_suspended"),
+}
 
 
 def _iso(moment: datetime | str) -> str:
@@ -69,11 +71,6 @@ def _iso(moment: datetime | str) -> str:
     if not _time.is_aware(moment):
         raise LedgerError("datetimes given to the ledger must be timezone-aware", code="ledger.time")
     return _time.format_utc(moment)
-
-
-def _sha256(document: SignedDocument) -> tuple[str, bytes]:
-    data = canonical_bytes(document)
-    return hashlib.sha256(data).hexdigest(), data
 
 
 def storage_error(exc: BaseException, path: Path) -> LedgerError | None:
@@ -382,7 +379,8 @@ class SQLiteLedger(Ledger):
         bytes twice is harmless.
         """
         seq = reservation.seq if isinstance(reservation, Reservation) else int(reservation)
-        digest, data = _sha256(document)
+        data = canonical_bytes(document)
+        digest = hashlib.sha256(data).hexdigest()
         with self._tx() as db:
             row = db.execute(
                 "SELECT credential_id, state, document_sha256, achievement_id FROM credentials WHERE seq = ?",
@@ -585,45 +583,17 @@ class SQLiteLedger(Ledger):
                 f"no status list {list_url!r} in this ledger", code="ledger.unknown", source=str(self.path)
             )
         list_id, purpose, size = rows[0]
-        # the partial indexes hold exactly these entries: the cost follows the revoked/suspended count
-        if purpose == "revocation":
-            sql = (
-                "SELECT revocation_index FROM credentials INDEXED BY credentials_revoked "
-                "WHERE revocation_list = ? AND state = 'issued' AND revoked = 1"
-            )
-        else:
-            sql = (
-                "SELECT suspension_index FROM credentials INDEXED BY credentials_suspended "
-                "WHERE suspension_list = ? AND state = 'issued' AND suspended = 1"
-            )
+        # the partial index holds exactly these entries: the cost follows the revoked/suspended count
+        column, flag, index_name = _BITS[purpose]
+        sql = (
+            f"SELECT {column}_index FROM credentials INDEXED BY {index_name} "
+            f"WHERE {column}_list = ? AND state = 'issued' AND {flag} = 1"
+        )
         bits = bytearray(size // 8)
         for (index,) in self._read(sql, (list_id,)):
             bits[index >> 3] |= 0x80 >> (index & 7)
         return bytes(bits)
 
     def check(self) -> None:
-        """Run SQLite's integrity and foreign-key checks and check the free-slot bookkeeping; raise
-        :class:`LedgerError` on any problem."""
-        problems = [r[0] for r in self._read("PRAGMA integrity_check")]
-        if problems != ["ok"]:
-            raise LedgerError(
-                "damaged: " + "; ".join(problems[:5]), source=str(self.path), code="ledger.damaged"
-            )
-        orphans = self._read("PRAGMA foreign_key_check")
-        if orphans:
-            raise LedgerError(
-                f"damaged: {len(orphans)} rows break foreign keys",
-                source=str(self.path),
-                code="ledger.damaged",
-            )
-        # the free-slot arrays: only positions still free, holding indexes inside their list
-        stray = self._read(
-            "SELECT l.url FROM free_slots f JOIN status_lists l ON l.list_id = f.list_id "
-            "WHERE f.pos >= l.size - l.used OR f.slot >= l.size LIMIT 1"
-        )
-        if stray:
-            raise LedgerError(
-                f"damaged: the free-slot bookkeeping of {stray[0][0]} is inconsistent",
-                source=str(self.path),
-                code="ledger.damaged",
-            )
+        """Integrity, foreign-key and free-slot checks (:func:`.sqlite_schema.check_file`)."""
+        schema.check_file(self._read, str(self.path))

@@ -13,7 +13,7 @@ import os
 import secrets
 import sqlite3
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import _files
 from ..errors import LedgerError
@@ -232,3 +232,26 @@ def create_file(path: Path, now: str) -> None:
         for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
+
+
+def check_file(read: Callable[[str], list[tuple[Any, ...]]], source: str) -> None:
+    """SQLite's integrity and foreign-key checks, and the free-slot arrays (only positions still
+    free, holding indexes inside their list); :class:`LedgerError` ``ledger.damaged`` on a problem."""
+    problems = [r[0] for r in read("PRAGMA integrity_check")]
+    if problems != ["ok"]:
+        raise LedgerError("damaged: " + "; ".join(problems[:5]), source=source, code="ledger.damaged")
+    orphans = read("PRAGMA foreign_key_check")
+    if orphans:
+        raise LedgerError(
+            f"damaged: {len(orphans)} rows break foreign keys", source=source, code="ledger.damaged"
+        )
+    stray = read(
+        "SELECT l.url FROM free_slots f JOIN status_lists l ON l.list_id = f.list_id "
+        "WHERE f.pos >= l.size - l.used OR f.slot >= l.size LIMIT 1"
+    )
+    if stray:
+        raise LedgerError(
+            f"damaged: the free-slot bookkeeping of {stray[0][0]} is inconsistent",
+            source=source,
+            code="ledger.damaged",
+        )
