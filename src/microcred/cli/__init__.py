@@ -67,6 +67,10 @@ _LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "reinstate": ("_ledger", "Lift a suspension."),
     "revoke": ("_ledger", "Revoke an issued credential (for good)."),
+    "serve": (
+        "_serve",
+        "Serve the employer verification page and the VC-API (needs: pip install 'microcred[server]').",
+    ),
     "sign": ("_issuing", "Sign a credential built elsewhere (e.g. by `microcred build`)."),
     "status-list": ("_ledger", "Write the signed status list credentials to publish."),
     "suspend": ("_ledger", "Suspend an issued credential (undo with reinstate)."),
