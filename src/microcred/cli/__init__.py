@@ -58,6 +58,10 @@ _LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "_export",
         "Export a credential (JSON, JWT, baked PNG/SVG) in another data model; nothing is verified here.",
     ),
+    "init": (
+        "_init",
+        "Start an issuer: write microcred.toml, a signing key and a starter achievement definition.",
+    ),
     "inspect": ("_build", "Show the micro-credential elements of an Open Badges 3.0 credential."),
     "issue": ("_issuing", "Build and sign a credential for one learner, or for a whole cohort from a CSV."),
     "keygen": ("_keys", "Generate an issuer key and write it, private, to KEY.json (mode 0600)."),

@@ -61,6 +61,8 @@ def _credential_id(value: str) -> str:
 def _change(
     change: StatusChange, ledger_path: Path | None, credential_id: str, reason: str | None, as_json: bool
 ) -> None:
+    from ..ledger.protocol import Ledger
+
     ledger_path = _ledger_path(ledger_path)
     credential_id = _credential_id(credential_id)
     with Ledger.open(ledger_path, create=False) as ledger:
