@@ -25,6 +25,8 @@ from ..limits import MAX_INPUT_BYTES, SORTED_FOLDER_ENTRIES
 from ..model.definition import load_definition
 from ..model.grading import GradeError, read_grade
 from ..model.learner import Recipient
+from ..verifying.presentation import PresentationReport, verify_presentation
+from ..verifying.verify import verify
 from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, fail, write_output
 from ._award import award_from, award_options
 from ._check import profile_options, run_profiles
@@ -42,25 +44,10 @@ if TYPE_CHECKING:
     from ..credential.reader import Source
     from ..issuing import BuildOptions
     from ..keys.material import IssuerKey
-    from ..verifying.presentation import PresentationReport
     from ..verifying.report import VerificationReport
 
 # Each command imports what only it uses when it runs (issuing, cohorts, the ledger, baking), so
 # `microcred verify` and every --help start without them (tests/test_startup.py).
-
-
-def verify(source: Source, **options: Any) -> VerificationReport:
-    """:func:`microcred.verify`, imported on first call (JSON-LD, schemas and crypto load then)."""
-    from ..verifying.verify import verify as run
-
-    return run(source, **options)
-
-
-def verify_presentation(source: Source, **options: Any) -> PresentationReport:
-    """:func:`microcred.verify_presentation`, imported on first call."""
-    from ..verifying.presentation import verify_presentation as run
-
-    return run(source, **options)
 
 
 _VERIFY_SUFFIXES = {".json", ".jsonld", ".jwt", ".png", ".svg", ".txt"}
