@@ -69,11 +69,16 @@ _LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "_presenting",
         "Wrap credentials (JSON, JWT, baked PNG/SVG) in a verifiable presentation signed by the holder.",
     ),
+    "publish": ("_publish", "Write the static site to upload so anyone can verify."),
     "reinstate": ("_ledger", "Lift a suspension."),
     "revoke": ("_ledger", "Revoke an issued credential (for good)."),
     "serve": (
         "_serve",
         "Serve the employer verification page and the VC-API (needs: pip install 'microcred[server]').",
+    ),
+    "share": (
+        "_publish",
+        "Make a credential's share kit: link, QR code, LinkedIn, certificate, PNG.",
     ),
     "sign": ("_issuing", "Sign a credential built elsewhere (e.g. by `microcred build`)."),
     "status-list": ("_ledger", "Write the signed status list credentials to publish."),
