@@ -46,10 +46,6 @@ if TYPE_CHECKING:
     from ..keys.material import IssuerKey
     from ..verifying.report import VerificationReport
 
-# Each command imports what only it uses when it runs (issuing, cohorts, the ledger, baking), so
-# `microcred verify` and every --help start without them (tests/test_startup.py).
-
-
 _VERIFY_SUFFIXES = {".json", ".jsonld", ".jwt", ".png", ".svg", ".txt"}
 
 
@@ -86,8 +82,7 @@ def _is_credential_file(entry: os.DirEntry[str]) -> bool:
 
 
 def _folder_files(folder: str) -> Iterator[str]:
-    """The credential files of ``folder``: in name order when it holds at most
-    SORTED_FOLDER_ENTRIES entries, else streamed in directory order (memory stays flat)."""
+    """``folder``'s credential files: sorted up to SORTED_FOLDER_ENTRIES, else streamed (flat memory)."""
     with os.scandir(Path(folder)) as entries:
         head: list[os.DirEntry[str]] = []
         for entry in entries:
@@ -118,7 +113,6 @@ def _iter_inputs(inputs: tuple[str, ...]) -> Iterator[str]:
 
 def read_stdin() -> bytes:
     """stdin, read with the input cap (never whole and then measured)."""
-
     if hasattr(sys.stdin, "buffer"):
         return read_capped(sys.stdin.buffer, "stdin")
     text = sys.stdin.read(MAX_INPUT_BYTES + 1)
