@@ -10,18 +10,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .. import _time
-from ..credential.builder import build_credential
 from ..credential.inspection import credential_elements, elements_text
 from ..credential.reader import read_capped
 from ..credential.reader import read_credential as read_any
-from ..credential.schema import validate_credential
 from ..errors import DefinitionError, JsonLdError, KeyFormatError, SchemaValidationError
-from ..jsonld.canonical import check_safe_mode
-from ..keys.files import load_key
 from ..model.definition import load_definition
 from ..model.grading import GradeError, read_grade
 from ..model.learner import Evidence, Recipient, Result
-from ..suites.jwt import read_jwt
 from . import write_output
 from ._award import award_from, award_options
 from ._check import profile_options, run_profiles
@@ -40,6 +35,8 @@ def _issuer_of(path: str) -> str:
     """The issuer (controller) a key file names; an encrypted key is not decrypted for this."""
     if not Path(path).is_file():
         raise KeyFormatError("no such key file", source=path)
+    from ..keys.files import load_key
+
     try:
         return load_key(path).controller
     except KeyFormatError as exc:
@@ -68,6 +65,8 @@ def read_credential(path: str) -> dict[str, Any]:
     read = read_any(source, name=path)
     if read.credential is not None:
         return read.credential
+    from ..suites.jwt import read_jwt
+
     return read_jwt(read.jwt or "").credential
 
 
@@ -145,6 +144,10 @@ def build(
     mode (packaged contexts only) before it is written. With a key (``--key`` or the configuration's),
     the issuer is the key's controller, so what you review here is what `sign` signs.
     """
+
+    from ..credential.builder import build_credential
+    from ..credential.schema import validate_credential
+    from ..jsonld.canonical import check_safe_mode
 
     config = current_config()
     achievement = str(setting(achievement, config.achievement, "--achievement FILE", "[issuing] achievement"))

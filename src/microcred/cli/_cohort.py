@@ -11,12 +11,6 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 import click
 
 from ..cohort.lms import PRESETS
-from ..cohort.privacy import is_pseudonym
-from ..cohort.rows import CohortRowError, scan_cohort
-from ..cohort.run import issue_many
-from ..cohort.summary import CohortEvent, CohortInterrupted, iter_summary
-from ..keys.files import load_key
-from ..ledger.protocol import Ledger
 from ..model.definition import load_definition
 
 if TYPE_CHECKING:
@@ -25,6 +19,7 @@ if TYPE_CHECKING:
 
     from ..cohort.bookkeeping import OnError
     from ..cohort.lms import ColumnMap
+    from ..cohort.summary import CohortEvent
     from ..keys.material import IssuerKey
 
 # ------------------------------------------------------------------------------------- command glue
@@ -145,6 +140,12 @@ def run_cohort_command(
     A bad file, header, key, definition or ledger raises a
     :class:`~microcred.errors.MicrocredError` (exit 2).
     """
+    from ..cohort.rows import CohortRowError, scan_cohort
+    from ..cohort.run import issue_many  # signing and the ledger: only when a cohort is issued
+    from ..cohort.summary import CohortInterrupted
+    from ..keys.files import load_key
+    from ..ledger.protocol import Ledger
+
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     if isinstance(key, str | os.PathLike):
@@ -237,6 +238,9 @@ def _list_not_passing(summary_csv: Path | None, stdout: TextIO) -> None:
     """Name the rows that get no credential because they do not pass (the first few; all are in the CSV)."""
     if summary_csv is None or not summary_csv.is_file():
         return
+    from ..cohort.privacy import is_pseudonym
+    from ..cohort.summary import iter_summary
+
     shown = 0
     for result in iter_summary(summary_csv.parent.parent):
         if result.status != "not-passing":

@@ -13,8 +13,6 @@ import click
 from .._files import write_atomic
 from .._resources import package_data_dir
 from ..config import CONFIG_NAME, config_text, load_config
-from ..keys.files import load_key, save_key
-from ..keys.material import generate_key
 from ..model.definition import load_definition
 from . import fail
 from ._config import passphrase_env as passphrase_variable
@@ -143,6 +141,9 @@ def init(
         passphrase = os.environ.get(variable) or None
         if passphrase is None and passphrase_env:
             fail(f"--passphrase-env {variable}: that environment variable is not set or empty")
+    from ..keys.files import load_key, save_key  # cryptography: only when the command runs
+    from ..keys.material import generate_key
+
     if key_file.exists():
         key = load_key(key_file, passphrase=passphrase)
         made_key = False

@@ -16,7 +16,6 @@ import click
 
 from .. import _time
 from .._files import write_atomic
-from ..baking.bake import bake
 from ..cohort.lms import column_map
 from ..credential.reader import read_capped, read_credential
 from ..errors import InputError, KeyFormatError, MicrocredError
@@ -25,8 +24,6 @@ from ..limits import MAX_INPUT_BYTES, SORTED_FOLDER_ENTRIES
 from ..model.definition import load_definition
 from ..model.grading import GradeError, read_grade
 from ..model.learner import Recipient
-from ..verifying.presentation import PresentationReport, verify_presentation
-from ..verifying.verify import verify
 from . import EXIT_INVALID, EXIT_OK, EXIT_USAGE, fail, write_output
 from ._award import award_from, award_options
 from ._check import profile_options, run_profiles
@@ -34,7 +31,7 @@ from ._cohort import lms_options, run_cohort_command
 from ._config import current_config, optional, setting
 from ._config import key_path as config_key_path
 from ._config import passphrase_env as passphrase_variable
-from ._demo import run_demo
+from ._deferred import run_demo, verify, verify_presentation
 from ._sharing import SHARE_OPTION, share_folder, share_one
 
 if TYPE_CHECKING:
@@ -44,6 +41,7 @@ if TYPE_CHECKING:
     from ..credential.reader import Source
     from ..issuing import BuildOptions
     from ..keys.material import IssuerKey
+    from ..verifying.presentation import PresentationReport
     from ..verifying.report import VerificationReport
 
 _VERIFY_SUFFIXES = {".json", ".jsonld", ".jwt", ".png", ".svg", ".txt"}
@@ -568,6 +566,8 @@ def issue_cmd(
     if share_dir:
         share_one(text, Path(share_dir), jwt=issued.jwt is not None)
     if bake_path:
+        from ..baking.bake import bake  # only when baking: no --help loads it (tests/test_startup.py)
+
         image = Path(bake_path).read_bytes()
         baked = bake(image, issued.jwt if issued.jwt else dict(issued.credential))
         target = out or f"{Path(bake_path).stem}-baked{Path(bake_path).suffix}"

@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from ..credential.reader import read_credential
-from ..verifying.presentation import present
 from . import write_output
 from ._issuing import load_signing_key
 
@@ -42,6 +41,8 @@ def present_cmd(
       microcred present badge.png --key learner.json --challenge 1f8a… --domain jobs.example -o vp.json
       microcred verify vp.json --challenge 1f8a… --domain jobs.example
     """
+    from ..verifying.presentation import present  # the signing stack: only when the command runs
+
     key = load_signing_key(key_path, passphrase_env)
     items: list[Any] = []
     for item in credentials:
