@@ -16,7 +16,7 @@ from click.testing import CliRunner
 import microcred.cli as cli
 
 ROOT = Path(__file__).resolve().parents[1]
-#: What no command line start-up needs: JSON-LD, JSON Schema, crypto, HTML parsing, terminals, SQL.
+#: What no command line start-up needs: JSON-LD, JSON Schema, crypto, HTML parsing, terminals, SQL, HTTP.
 HEAVY = (
     "pyld",
     "jsonschema",
@@ -27,6 +27,8 @@ HEAVY = (
     "rich",
     "sqlite3",
     "asyncio",
+    "http.client",  # microcred.fetch makes its connections on the first fetch
+    "ssl",
 )
 #: What verifying one file never needs.
 NOT_FOR_VERIFY = (

@@ -13,11 +13,10 @@ is a :class:`FetchError` naming the URL and the reason, never what the remote ho
 
 from __future__ import annotations
 
-import http.client
+import functools
 import ipaddress
 import logging
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -30,7 +29,9 @@ from . import limits
 from .errors import FetchError
 
 if TYPE_CHECKING:
+    import http.client
     import os
+    import ssl
 
 log = logging.getLogger(__name__)
 
@@ -146,32 +147,41 @@ def system_resolve(host: str, port: int) -> list[str]:
     return out
 
 
-class _PinnedHTTP(http.client.HTTPConnection):
-    """An HTTP connection to a vetted address, with the host name kept for the Host header."""
+@functools.cache
+def _pinned_connections() -> tuple[
+    Callable[..., http.client.HTTPConnection], Callable[..., http.client.HTTPConnection]
+]:
+    """The pinned HTTP and HTTPS connection classes, made on the first fetch: a process that never
+    fetches (``microcred verify`` of a credential without a status list) never loads http.client."""
+    import http.client
 
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self.address = address
+    class _PinnedHTTP(http.client.HTTPConnection):
+        """An HTTP connection to a vetted address, with the host name kept for the Host header."""
 
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+            super().__init__(host, port, timeout=timeout)
+            self.address = address
 
+        def connect(self) -> None:
+            self.sock = socket.create_connection((self.address, self.port), self.timeout)
 
-class _PinnedHTTPS(http.client.HTTPSConnection):
-    """An HTTPS connection to a vetted address; the certificate is checked against the host name."""
+    class _PinnedHTTPS(http.client.HTTPSConnection):
+        """An HTTPS connection to a vetted address; the certificate is checked against the host name."""
 
-    def __init__(self, host: str, port: int, address: str, timeout: float, tls: ssl.SSLContext) -> None:
-        super().__init__(host, port, timeout=timeout, context=tls)
-        self.address = address
-        self.tls = tls
+        def __init__(self, host: str, port: int, address: str, timeout: float, tls: ssl.SSLContext) -> None:
+            super().__init__(host, port, timeout=timeout, context=tls)
+            self.address = address
+            self.tls = tls
 
-    def connect(self) -> None:
-        raw = socket.create_connection((self.address, self.port), self.timeout)
-        try:
-            self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
-        except BaseException:
-            raw.close()
-            raise
+        def connect(self) -> None:
+            raw = socket.create_connection((self.address, self.port), self.timeout)
+            try:
+                self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
+            except BaseException:
+                raw.close()
+                raise
+
+    return _PinnedHTTP, _PinnedHTTPS
 
 
 class _Watchdog:
@@ -445,13 +455,17 @@ class Fetcher:
         remaining = deadline_at - time.monotonic()
         if remaining <= 0:
             raise FetchError(f"{url}: no answer within {self.policy.deadline:g} s", code="fetch.timeout")
+        import http.client
+        import ssl
+
+        pinned_http, pinned_https = _pinned_connections()
         conn: http.client.HTTPConnection
         if parts.scheme == "https":
             if self._tls is None:
                 self._tls = ssl.create_default_context()
-            conn = _PinnedHTTPS(host, port, addresses[0], remaining, self._tls)
+            conn = pinned_https(host, port, addresses[0], remaining, self._tls)
         else:
-            conn = _PinnedHTTP(host, port, addresses[0], remaining)
+            conn = pinned_http(host, port, addresses[0], remaining)
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
