@@ -268,12 +268,18 @@ def _verify_read(
     )
 
 
+_SCALARS = (str, int, float)
+
+
 def _embedded_endorsements(credential: Mapping[str, Any]) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []
 
     def walk(node: Any, path: str) -> None:
-        if isinstance(node, Mapping):
+        # scalars hold nothing: they are skipped without a call or a path (most of a document)
+        if isinstance(node, dict) or (not isinstance(node, list) and isinstance(node, Mapping)):
             for k, v in node.items():
+                if isinstance(v, _SCALARS) or v is None:
+                    continue
                 here = f"{path}.{k}" if path else k
                 if (k == "endorsement" and isinstance(v, list)) or (
                     k == "endorsementJwt" and isinstance(v, list)
@@ -284,7 +290,8 @@ def _embedded_endorsements(credential: Mapping[str, Any]) -> list[tuple[str, Any
                     walk(v, here)
         elif isinstance(node, list):
             for i, v in enumerate(node):
-                walk(v, f"{path}[{i}]")
+                if not (isinstance(v, _SCALARS) or v is None):
+                    walk(v, f"{path}[{i}]")
 
     walk(credential, "")
     return found
