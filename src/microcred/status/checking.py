@@ -142,10 +142,15 @@ class StatusOutcome:
     @property
     def details(self) -> list[dict[str, Any]]:
         """Each entry's outcome as plain data, for a report."""
+        # every field is a str, an int or None, so reading the fields is what dataclasses.asdict
+        # gives, without its deep copy
         return [
-            {k: v for k, v in dataclasses.asdict(e).items() if v is not None and v != ""}
+            {k: v for k in _ENTRY_FIELDS if (v := getattr(e, k)) is not None and v != ""}
             for e in self.entries
         ]
+
+
+_ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(EntryOutcome))
 
 
 def _types(value: Any) -> list[str]:
