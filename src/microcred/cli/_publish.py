@@ -11,7 +11,6 @@ import click
 from .. import _time
 from ..ledger.protocol import Ledger
 from ..model.definition import load_definition
-from ..publishing.site import default_site_url, publish_site
 from . import fail
 from ._config import current_config, setting
 from ._config import key_path as config_key_path
@@ -89,6 +88,8 @@ def publish_cmd(
       microcred publish                  # everything from microcred.toml
       microcred publish --key issuer-key.json --ledger issuer.db -o site/
     """
+    from ..publishing.site import default_site_url, publish_site  # signing and status lists: only here
+
     config = current_config()
     key = load_signing_key(config_key_path(key_path), passphrase_env)
     folder = setting(out_dir, config.publish_dir, "-o DIR", "[publish] dir")

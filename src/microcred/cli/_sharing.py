@@ -6,17 +6,25 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .._files import write_atomic
 from ..credential.reader import read_credential
-from ..publishing.share import share_kit, write_share_kit
-from ..publishing.site import default_site_url
-from ..suites.jwt import read_jwt
 from . import fail
 from ._config import current_config
+
+if TYPE_CHECKING:
+    from ..suites.jwt import JwtParts
+
+
+def read_jwt(token: str) -> JwtParts:
+    """:func:`microcred.suites.jwt.read_jwt`, imported on first call (no --help loads the crypto)."""
+    from ..suites.jwt import read_jwt as read
+
+    return read(token)
+
 
 _SHARE_SUFFIXES = {".json", ".jwt", ".png", ".svg"}
 
@@ -76,6 +84,9 @@ def write_kits(
     linkedin_org_id: str | None = None,
 ) -> list[dict[str, str]]:
     """A share kit per credential file (in ``out_dir``, or a sub-folder each when there are several)."""
+    from ..publishing.share import share_kit, write_share_kit
+    from ..publishing.site import default_site_url
+
     if credential_url and len(files) > 1:
         fail("--credential-url names one credential's address; give one credential with it")
     configured = current_config().issuer_url
