@@ -455,7 +455,7 @@ class Fetcher:
         remaining = deadline_at - time.monotonic()
         if remaining <= 0:
             raise FetchError(f"{url}: no answer within {self.policy.deadline:g} s", code="fetch.timeout")
-        import http.client
+        import http.client  # only when fetching: no command line start-up loads them
         import ssl
 
         pinned_http, pinned_https = _pinned_connections()
