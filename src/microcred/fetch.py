@@ -208,43 +208,43 @@ class _Watchdog:
 
 
 class VerifiedCache:
-    """Conclusions drawn from fetched documents (a status list whose proof verified, and who signed
-    it), so a fetcher shared by a batch or a server checks each one once. Keyed by whatever pins the
-    conclusion (the URL, the SHA-256 of the exact bytes, the verifier's settings); each entry lives
-    until its own deadline and at most ``ttl`` seconds (monotonic clock), up to ``max_entries``."""
+    """Conclusions drawn from fetched documents (a status list whose proof verified: its signer,
+    document and bits), so a fetcher shared by a batch or a server checks and decodes each once. Keyed
+    by what pins them (URL, SHA-256 of the exact bytes, verifier settings); an entry lives until its
+    deadline, at most ``ttl`` s, within ``max_entries`` and ``max_bytes`` (least recently used out)."""
 
     def __init__(
         self,
         ttl: float = limits.VERIFIED_LIST_TTL_S,
         max_entries: int = limits.MAX_VERIFIED_LISTS,
         clock: Callable[[], float] = time.monotonic,
+        max_bytes: int = limits.MAX_VERIFIED_CACHE_BYTES,
     ) -> None:
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self.clock = clock
-        self._entries: dict[object, tuple[float, object]] = {}
-        self._lock = threading.Lock()
+        self.ttl, self.max_entries, self.max_bytes, self.clock = ttl, max_entries, max_bytes, clock
+        self._entries: dict[object, tuple[float, object, int]] = {}
+        self.size, self._lock = 0, threading.Lock()  # size: the bytes held
 
     def get(self, key: object) -> object | None:
         """What was kept under ``key``, or None when there is nothing or it expired."""
         with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                return None
-            if self.clock() >= found[0]:
-                del self._entries[key]
-                return None
-            return found[1]
+            found = self._entries.pop(key, None)
+            if found is not None and self.clock() < found[0]:
+                self._entries[key] = found  # now the most recently used
+                return found[1]
+            self.size -= found[2] if found is not None else 0
+            return None
 
-    def put(self, key: object, value: object, seconds: float | None = None) -> None:
-        """Keep ``value`` under ``key`` for ``seconds`` (at most the TTL; 0 or less keeps nothing)."""
-        life = self.ttl if seconds is None else min(self.ttl, seconds)
-        if life <= 0:
-            return
+    def put(self, key: object, value: object, seconds: float | None = None, size: int = 0) -> None:
+        """Keep ``value`` (``size`` bytes) for ``seconds`` (at most the TTL; <= 0 or > max_bytes: not)."""
+        life, room = self.ttl if seconds is None else min(self.ttl, seconds), self.max_bytes - size
         with self._lock:
-            if len(self._entries) >= self.max_entries and key not in self._entries:
-                self._entries.pop(next(iter(self._entries)))  # the oldest entry
-            self._entries[key] = (self.clock() + life, value)
+            self.size -= self._entries.pop(key, (0, None, 0))[2]
+            if life <= 0 or room < 0:
+                return
+            while self._entries and (len(self._entries) >= self.max_entries or self.size > room):
+                self.size -= self._entries.pop(next(iter(self._entries)))[2]  # least recently used
+            self._entries[key] = (self.clock() + life, value, size)
+            self.size += size
 
 
 class Fetcher:

@@ -63,6 +63,9 @@ MAX_CACHED_BYTES: Final = 64 * 1024 * 1024
 #: the very same bytes; never past the list's own ``validUntil``), and how many such lists are kept.
 VERIFIED_LIST_TTL_S: Final = 300.0
 MAX_VERIFIED_LISTS: Final = 1_000
+#: Bytes those verified lists may hold together, counted as the bytes each was parsed from plus its
+#: decoded bitstring (kept so a batch or a server decodes each list once); least recently used first out.
+MAX_VERIFIED_CACHE_BYTES: Final = 64 * 1024 * 1024
 
 # --------------------------------------------------------------------------------------- folders
 

@@ -175,7 +175,22 @@ class _CannotCheck(Exception):
         self.reason = reason
 
 
-def _fetch_json(url: str, fetch: Fetch, cache: dict[Any, Any]) -> Any:
+@dataclass(frozen=True)
+class _CheckedList:
+    """What a shared :class:`~microcred.fetch.VerifiedCache` keeps for a status list whose proof
+    verified: its signer, the parsed document (only ever read) and, once decoded, its bits."""
+
+    signer: str
+    document: Mapping[str, Any]
+    legacy: bool = False
+    bits: bytes | None = None
+
+
+def _fetch_json(
+    url: str, fetch: Fetch, cache: dict[Any, Any], known: Callable[[str], _CheckedList | None] | None = None
+) -> Any:
+    """The JSON document at ``url`` (once per call); ``known`` may give it, parsed before, by the
+    SHA-256 of the fetched bytes (then kept as ``cache[("checked", url)]``)."""
     if url in cache:
         return cache[url]
     if ("unfetchable", url) in cache:
@@ -185,7 +200,12 @@ def _fetch_json(url: str, fetch: Fetch, cache: dict[Any, Any]) -> Any:
     except (MicrocredError, OSError) as exc:
         cache[("unfetchable", url)] = f"cannot fetch {url}: {exc}"
         raise _CannotCheck(cache[("unfetchable", url)]) from exc
-    cache[("sha256", url)] = hashlib.sha256(raw if isinstance(raw, bytes) else raw.encode()).hexdigest()
+    data = raw if isinstance(raw, bytes) else raw.encode()
+    cache[("sha256", url)], cache[("size", url)] = hashlib.sha256(data).hexdigest(), len(data)
+    hit = known(cache[("sha256", url)]) if known is not None else None
+    if hit is not None:
+        cache[("checked", url)], cache[url] = hit, hit.document
+        return hit.document
     try:
         document = _json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -235,9 +255,19 @@ def _list_bits(
     if size not in (1, "1"):
         raise _CannotCheck(f"statusSize {size!r} (status messages) is not supported")
 
-    document = _fetch_json(url, fetch, cache)
+    # a fetcher shared by a batch or a server keeps each verified list (same URL, same bytes, same
+    # verifier settings), parsed and decoded; every check below still runs on each call
+    shared, pin = getattr(fetch, "verified", None), getattr(verify_list, "cache_key", None)
+
+    def known(digest: str) -> _CheckedList | None:
+        hit = None if shared is None or pin is None else shared.get(("status-list", url, digest, pin))
+        return hit if isinstance(hit, _CheckedList) else None
+
+    document = _fetch_json(url, fetch, cache, known)
     if not isinstance(document, Mapping):
         raise _CannotCheck(f"{url} is not a JSON object")
+    key = None if shared is None or pin is None else ("status-list", url, cache.get(("sha256", url)), pin)
+    checked: _CheckedList | None = cache.get(("checked", url))
     list_type = "StatusList2021Credential" if legacy else "BitstringStatusListCredential"
     subject_type = "StatusList2021" if legacy else "BitstringStatusList"
     if list_type not in _types(document.get("type")):
@@ -247,18 +277,16 @@ def _list_bits(
     # its own proof, and its issuer is the credential's issuer
     verdict = cache.get(("verified", url))
     if verdict is None:  # each list's proof is checked once per call, and once per shared fetcher
-        shared, pin = getattr(fetch, "verified", None), getattr(verify_list, "cache_key", None)
-        key = None if shared is None or pin is None else ("status-list", url, cache.get(("sha256", url)), pin)
-        known = shared.get(key) if shared is not None and key is not None else None
-        if isinstance(known, str):
-            verdict = ("ok", known)
-            log.debug("status list %s: the same bytes verified before, signed for %s", url, known)
+        if checked is not None:
+            verdict = ("ok", checked.signer)
+            log.debug("status list %s: the same bytes verified before, signed for %s", url, checked.signer)
         else:
             try:
                 verdict = ("ok", verify_list(document))
                 log.debug("status list %s verified, signed for %s", url, verdict[1], extra={"url": url})
                 if shared is not None and key is not None:
-                    shared.put(key, verdict[1], _seconds_left(document, now))
+                    left = _seconds_left(document, now)
+                    shared.put(key, _CheckedList(verdict[1], document), left, cache[("size", url)])
             except MicrocredError as exc:
                 verdict = ("failed", f"the status list credential {url} does not verify: {exc}")
                 log.info("status list %s does not verify: %s", url, exc, extra={"url": url})
@@ -290,16 +318,23 @@ def _list_bits(
     purposes = _types(list_purpose)
     if purpose not in purposes:
         raise _CannotCheck(f"the status list {url} has purpose {list_purpose!r}, the entry says {purpose!r}")
-    try:
-        bits = decode_list(subject.get("encodedList"), legacy=legacy)  # type: ignore[arg-type]
-    except StatusListError as exc:
-        raise _CannotCheck(f"the status list {url} cannot be decoded: {exc.message}") from exc
-    if not legacy and len(bits) * 8 < MIN_LIST_BITS:
-        raise _CannotCheck(
-            f"the status list {url} has {len(bits) * 8} entries, fewer than {MIN_LIST_BITS}: "
-            "the Bitstring Status List spec says a list MUST hold at least 131,072 entries (16 KB), "
-            "so that one index does not single out its holder"
-        )
+    if checked is not None and checked.bits is not None and checked.legacy == legacy:
+        bits = checked.bits  # decoded before from the very same bytes
+    else:
+        try:
+            bits = decode_list(subject.get("encodedList"), legacy=legacy)  # type: ignore[arg-type]
+        except StatusListError as exc:
+            raise _CannotCheck(f"the status list {url} cannot be decoded: {exc.message}") from exc
+        if not legacy and len(bits) * 8 < MIN_LIST_BITS:
+            raise _CannotCheck(
+                f"the status list {url} has {len(bits) * 8} entries, fewer than {MIN_LIST_BITS}: "
+                "the Bitstring Status List spec says a list MUST hold at least 131,072 entries (16 KB), "
+                "so that one index does not single out its holder"
+            )
+        # a list that passed every check: kept with its bits, so the next call decodes nothing
+        cache[("checked", url)] = checked = _CheckedList(signer, document, legacy, bits)
+        if shared is not None and key is not None:
+            shared.put(key, checked, _seconds_left(document, now), cache[("size", url)] + len(bits))
     if index >= len(bits) * 8:
         raise _CannotCheck(f"statusListIndex {index} is outside the list {url} of {len(bits) * 8} entries")
     return url, purpose, index, bits
