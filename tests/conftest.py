@@ -10,11 +10,13 @@ own, which always run with the default.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import pg_support
 from microcred import _files
 from microcred.fetch import Fetcher, offline_fetch
 from microcred.keys.material import IssuerKey, generate_key
@@ -60,6 +62,37 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
     """A new, empty SQLite ledger in the test's folder."""
     with Ledger.open(tmp_path / "ledger.db") as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pg_support.Cluster | pg_support.External]:
+    """The PostgreSQL server of this test session: ``$MICROCRED_TEST_POSTGRES``, or a throwaway
+    cluster started here and stopped at the end (tests/pg_support.py). No server is a failure."""
+    if os.environ.get(pg_support.ENV_DSN):
+        yield pg_support.External(os.environ[pg_support.ENV_DSN])
+        return
+    cluster = pg_support.Cluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_dsn(pg_server: pg_support.Cluster | pg_support.External) -> Iterator[str]:
+    """The connection URL of a new, empty PostgreSQL ledger (a schema of its own)."""
+    dsn = pg_support.new_schema(pg_server)
+    yield dsn
+    pg_support.drop_schema(pg_server, dsn)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a new ledger goes, once per backend: an SQLite file path, or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "ledger.db")
+    return str(request.getfixturevalue("pg_dsn"))
 
 
 @pytest.fixture

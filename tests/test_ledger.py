@@ -1,4 +1,7 @@
-"""The issuer ledger: allocation, rollover, status changes, and refusing damaged or foreign files."""
+"""The issuer ledger: allocation, rollover, status changes, and refusing damaged or foreign files.
+
+The tests of the protocol run once per backend (the ``backend`` fixture: SQLite, and PostgreSQL on
+the session's throwaway cluster); the file-level ones are SQLite's, the server-level ones PostgreSQL's."""
 
 from __future__ import annotations
 
@@ -14,6 +17,9 @@ import pytest
 
 from microcred.errors import LedgerError
 from microcred.issuing import reserve_sign_record
+from microcred.ledger import postgres_schema
+from microcred.ledger.opening import is_postgres, open_ledger
+from microcred.ledger.postgres import PostgresLedger
 from microcred.ledger.protocol import Ledger, ReserveRequest, canonical_bytes
 from microcred.ledger.sqlite import SQLiteLedger
 from microcred.ledger.sqlite_schema import APPLICATION_ID, SCHEMA_VERSION
@@ -48,6 +54,32 @@ def path(tmp_path: Path) -> Path:
     return tmp_path / "issued.db"
 
 
+class Backend:
+    """A new ledger of one backend: where it is, opening it (with test knobs), raw SQL on it."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.postgres = is_postgres(target)
+
+    def open(self, **knobs):
+        if not knobs:
+            return Ledger.open(self.target)
+        return (PostgresLedger if self.postgres else SQLiteLedger).open(self.target, **knobs)
+
+    def rows(self, ledger, sql: str):
+        """Rows of ``sql`` run on the ledger's own connection (tables named without the prefix)."""
+        if self.postgres:
+            for table in ("credentials", "status_lists"):
+                sql = sql.replace(f" {table} ", f" microcred_{table} ")
+            return [tuple(r) for r in ledger._db().execute(sql).fetchall()]
+        return ledger._conn.execute(sql).fetchall()
+
+
+@pytest.fixture
+def backend(ledger_target: str) -> Backend:
+    return Backend(ledger_target)
+
+
 @pytest.mark.durable
 def test_new_ledger_settings(path):
     with Ledger.open(path) as ledger:
@@ -63,8 +95,8 @@ def test_new_ledger_settings(path):
     assert [p.name for p in path.parent.iterdir() if "creating" in p.name] == []
 
 
-def test_reservation_entries_and_default_list_size(path):
-    with Ledger.open(path) as ledger:
+def test_reservation_entries_and_default_list_size(backend):
+    with backend.open() as ledger:
         r = reserve(ledger, 1, suspension=True)
         index = int(r.revocation_entry["statusListIndex"])
         assert r.revocation_entry == status_entry(f"{BASE}/revocation-1", index, "revocation")
@@ -82,8 +114,8 @@ def test_reservation_entries_and_default_list_size(path):
         assert isinstance(single.credential_status, dict)
 
 
-def test_record_signed_keeps_the_exact_document(path):
-    with Ledger.open(path) as ledger:
+def test_record_signed_keeps_the_exact_document(backend):
+    with backend.open() as ledger:
         r = reserve(ledger, 1)
         assert ledger.get(r.credential_id).state == "reserved"
         text = '{"id": "urn:uuid:cred-1", "name": "Zoë"}'
@@ -100,9 +132,9 @@ def test_record_signed_keeps_the_exact_document(path):
             ledger.record_signed(999_999, text)
 
 
-def test_allocation_unique_and_rollover(path):
+def test_allocation_unique_and_rollover(backend):
     """Lists fill completely (the last indexes are found exactly), indexes are unique, new lists follow."""
-    with SQLiteLedger.open(path, _list_size=256) as ledger:
+    with backend.open(_list_size=256) as ledger:
         for n in range(600):
             issue(ledger, n, suspension=n % 3 == 0)
         records = ledger.credentials()
@@ -122,8 +154,8 @@ def test_allocation_unique_and_rollover(path):
     assert all(0 <= r.revocation_index < 256 for r in records)
 
 
-def test_indexes_are_random(path):
-    with Ledger.open(path) as ledger:
+def test_indexes_are_random(backend):
+    with backend.open() as ledger:
         indexes = [int(reserve(ledger, n).revocation_entry["statusListIndex"]) for n in range(200)]
     assert len(set(indexes)) == 200
     assert indexes != sorted(indexes)
@@ -158,14 +190,21 @@ def test_free_slot_rows_stay_bounded(path):
             assert rows[1] is None or rows[1] < 64 - used
 
 
-def test_bad_list_size_knob(path):
+def test_postgres_rejection_sampling_retries_taken_indexes(pg_dsn):
+    """PostgreSQL draws candidates and keeps the first free one (SQLite's Fisher-Yates is above)."""
+    picks = iter([5, 5, 5, 9, 5, 9, 1])
+    with PostgresLedger.open(pg_dsn, randbelow=lambda n: next(picks), _list_size=16) as ledger:
+        assert [reserve(ledger, n).revocation_entry["statusListIndex"] for n in range(3)] == ["5", "9", "1"]
+
+
+def test_bad_list_size_knob(backend):
     for size in (0, 12):
         with pytest.raises(LedgerError):
-            SQLiteLedger.open(path, _list_size=size)
+            backend.open(_list_size=size)
 
 
-def test_crashed_reservation_is_reissued_under_a_new_index(path):
-    with Ledger.open(path) as ledger:
+def test_crashed_reservation_is_reissued_under_a_new_index(backend):
+    with backend.open() as ledger:
         stale = reserve(ledger, 1, row_key="row-7")
         found = ledger.find_by_row_key("https://example.edu/achievements/py", "row-7")
         assert found is not None and found.state == "reserved" and found.status == "pending"
@@ -186,7 +225,7 @@ def test_crashed_reservation_is_reissued_under_a_new_index(path):
             reserve(ledger, 1)
         assert info.value.code == "ledger.duplicate"
         # the burnt index stays taken: never handed to anyone else
-        rows = ledger._conn.execute("SELECT state FROM credentials ORDER BY seq").fetchall()
+        rows = backend.rows(ledger, "SELECT state FROM credentials ORDER BY seq")
         assert rows == [("abandoned",), ("issued",)]
         assert ledger.list_bits(f"{BASE}/revocation-1") == bytes(MIN_LIST_BITS // 8)
         assert ledger.lists()[0].used == 2
@@ -195,9 +234,9 @@ def test_crashed_reservation_is_reissued_under_a_new_index(path):
         issue(ledger, 3, row_key="row-7", achievement_id="https://example.edu/achievements/rust")
 
 
-def test_revoke_suspend_reinstate(path):
+def test_revoke_suspend_reinstate(backend):
     moments = iter(datetime(2026, 6, d, tzinfo=UTC) for d in range(1, 28))
-    with SQLiteLedger.open(path, now=lambda: next(moments)) as ledger:
+    with backend.open(now=lambda: next(moments)) as ledger:
         a = issue(ledger, 1, suspension=True)
         b = issue(ledger, 2)
         sus_url = a.suspension_entry["statusListCredential"]
@@ -236,8 +275,8 @@ def test_revoke_suspend_reinstate(path):
         ("reinstate", "urn:uuid:cred-4", "ledger.state"),  # revocation is for good
     ],
 )
-def test_status_change_errors(path, action, target, code):
-    with Ledger.open(path) as ledger:
+def test_status_change_errors(backend, action, target, code):
+    with backend.open() as ledger:
         issue(ledger, 1, suspension=True)
         issue(ledger, 2)
         reserve(ledger, 3)
@@ -249,8 +288,8 @@ def test_status_change_errors(path, action, target, code):
         assert target in str(info.value)
 
 
-def test_status_of_unknown_and_lookups(path):
-    with Ledger.open(path) as ledger:
+def test_status_of_unknown_and_lookups(backend):
+    with backend.open() as ledger:
         with pytest.raises(LedgerError):
             ledger.status("urn:uuid:nope")
         with pytest.raises(LedgerError):
@@ -261,7 +300,7 @@ def test_status_of_unknown_and_lookups(path):
         assert ledger.status("urn:uuid:cred-1").status == "pending"
 
 
-def test_issue_helper_adds_status_before_signing(path):
+def test_issue_helper_adds_status_before_signing(backend):
     seen = {}
 
     def sign(doc):
@@ -269,7 +308,7 @@ def test_issue_helper_adds_status_before_signing(path):
         return '{"signed": true}'
 
     unsigned = {"id": "urn:uuid:x", "issuer": {"id": ISSUER}, "validFrom": "2026-05-01T00:00:00Z"}
-    with Ledger.open(path) as ledger:
+    with backend.open() as ledger:
         text, reservation = reserve_sign_record(
             ledger,
             unsigned,
@@ -301,8 +340,8 @@ def test_issue_helper_adds_status_before_signing(path):
             )
 
 
-def test_reserve_input_errors(path):
-    with Ledger.open(path) as ledger:
+def test_reserve_input_errors(backend):
+    with backend.open() as ledger:
         for bad in ({"format": "pdf"}, {"recipient": ""}, {"issued_at": datetime(2026, 1, 1)}):
             with pytest.raises(LedgerError):
                 reserve(ledger, 1, **bad)
@@ -397,7 +436,7 @@ def test_reopen_keeps_everything(path, tmp_path):
         assert len(ledger.credentials()) == 300
 
 
-def test_issue_helper_with_objects_and_derived_fields(path):
+def test_issue_helper_with_objects_and_derived_fields(backend):
     unsigned = {
         "id": "urn:uuid:y",
         "issuer": ISSUER,
@@ -412,7 +451,7 @@ def test_issue_helper_with_objects_and_derived_fields(path):
         def __init__(self, document):
             self.document = document
 
-    with Ledger.open(path) as ledger:
+    with backend.open() as ledger:
         result, reservation = reserve_sign_record(
             ledger,
             unsigned,
@@ -468,7 +507,7 @@ def test_creation_without_hard_links(path, monkeypatch):
     assert sorted(p.name for p in path.parent.iterdir() if "creating" in p.name) == []
 
 
-def test_the_sqlite_ledger_implements_every_operation_of_the_protocol(path):
+def test_each_backend_implements_every_operation_of_the_protocol(backend):
     """What a second backend must implement: every method the Ledger protocol declares."""
     import inspect
 
@@ -480,11 +519,103 @@ def test_the_sqlite_ledger_implements_every_operation_of_the_protocol(path):
         if (callable(member) and not name.startswith("_")) or name in ("__enter__", "__exit__")
     }
     assert {"reserve_many", "record_signed_many", "find_by_row_key", "set_status", "list_bits"} <= declared
-    with Ledger.open(path) as ledger:
-        assert isinstance(ledger, SQLiteLedger) and protocol.Ledger in type(ledger).__mro__
+    with backend.open() as ledger:
+        expected_type = PostgresLedger if backend.postgres else SQLiteLedger
+        assert isinstance(ledger, expected_type) and protocol.Ledger in type(ledger).__mro__
         for name in declared:
             implemented = getattr(type(ledger), name)
             expected = inspect.signature(getattr(protocol.Ledger, name))
             assert list(inspect.signature(implemented).parameters)[: len(expected.parameters)] == list(
                 expected.parameters
             ), name
+
+
+def test_older_ledgers_are_migrated_on_both_backends(backend, monkeypatch):
+    """A ledger of the previous schema version is migrated on open, its contents kept."""
+    with backend.open() as ledger:
+        for n in range(30):
+            issue(ledger, n)
+    if backend.postgres:
+        module, table = postgres_schema, "microcred_notes"
+        extra = [f"CREATE TABLE {table} (credential_seq BIGINT REFERENCES microcred_credentials (seq))"]
+        version = postgres_schema.SCHEMA_VERSION
+    else:
+        import microcred.ledger.sqlite_schema as module
+
+        table, version = "notes", SCHEMA_VERSION
+        extra = [f"CREATE TABLE {table} (credential_seq INTEGER REFERENCES credentials (seq))"]
+    monkeypatch.setattr(module, "_MIGRATIONS", [*module._MIGRATIONS, extra])
+    monkeypatch.setattr(module, "SCHEMA_VERSION", version + 1)
+    with open_ledger(backend.target, create=False) as ledger:
+        assert backend.rows(ledger, f"SELECT COUNT(*) FROM {table}") == [(0,)]
+        assert len(ledger.credentials()) == 30
+        ledger.check()
+    monkeypatch.setattr(module, "SCHEMA_VERSION", version)  # the older microcred meets the newer ledger
+    with pytest.raises(LedgerError) as info:
+        open_ledger(backend.target, create=False)
+    assert info.value.code == "ledger.too_new" and "newer microcred" in str(info.value)
+
+
+# ---- PostgreSQL: opening a database ----------------------------------------------------------
+
+
+def test_postgres_ledger_missing_foreign_and_damaged(pg_dsn):
+    import psycopg
+
+    with pytest.raises(LedgerError) as info:
+        Ledger.open(pg_dsn, create=False)
+    assert info.value.code == "ledger.missing"
+    with psycopg.connect(pg_dsn, autocommit=True) as raw:  # someone else's table of that name
+        raw.execute("CREATE TABLE microcred_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        raw.execute("INSERT INTO microcred_meta VALUES ('format', 'photo-album')")
+        with pytest.raises(LedgerError) as info:
+            Ledger.open(pg_dsn)
+        assert info.value.code == "ledger.foreign"
+        assert raw.execute("SELECT to_regclass('microcred_credentials')").fetchone() == (None,)  # untouched
+        raw.execute("DROP TABLE microcred_meta")
+        with Ledger.open(pg_dsn) as ledger:
+            issue(ledger, 1)
+        raw.execute("DROP TABLE microcred_meta")
+        with pytest.raises(LedgerError) as info:
+            Ledger.open(pg_dsn)
+        assert info.value.code == "ledger.damaged"
+
+
+def test_postgres_bookkeeping_check(pg_dsn):
+    import psycopg
+
+    with Ledger.open(pg_dsn) as ledger:
+        issue(ledger, 1)
+        ledger.check()
+        with psycopg.connect(pg_dsn, autocommit=True) as raw:
+            raw.execute("UPDATE microcred_status_lists SET used = used + 1")
+        with pytest.raises(LedgerError) as info:
+            ledger.check()
+        assert info.value.code == "ledger.damaged" and "used count" in str(info.value)
+
+
+def test_postgres_unreachable_or_malformed(tmp_path):
+    nowhere = f"postgresql:///microcred?host={tmp_path}&connect_timeout=2"
+    with pytest.raises(LedgerError) as info:
+        Ledger.open(nowhere)
+    assert info.value.code == "ledger.unreadable" and "cannot connect" in str(info.value)
+    with pytest.raises(LedgerError) as info:
+        Ledger.open("postgresql://[bad")
+    assert info.value.code == "ledger.unreadable"
+
+
+def test_postgres_password_is_not_in_messages(pg_dsn, tmp_path):
+    secret = "hunter2-very-secret"
+    with pytest.raises(LedgerError) as info:
+        Ledger.open(f"postgresql://someone:{secret}@/microcred?host={tmp_path}&connect_timeout=2")
+    assert secret not in str(info.value)
+
+
+def test_opener_chooses_the_backend(tmp_path, pg_dsn):
+    with open_ledger(f"sqlite:///{tmp_path}/a.db") as ledger:
+        assert isinstance(ledger, SQLiteLedger) and ledger.path == tmp_path / "a.db"
+    with open_ledger(tmp_path / "b.db") as ledger:
+        assert isinstance(ledger, SQLiteLedger)
+    with open_ledger(pg_dsn) as ledger:
+        assert isinstance(ledger, PostgresLedger)
+    assert is_postgres("postgres://u@h/db") and not is_postgres("postgres.db")

@@ -397,8 +397,9 @@ def _check_format(key: IssuerKey, fmt: str) -> None:
 @click.option(
     "--ledger",
     "ledger_path",
-    type=click.Path(dir_okay=False),
-    help="Record in this ledger (SQLite) and add a revocation status entry.",
+    type=str,
+    metavar="DB",
+    help="Record in this ledger (an SQLite file, or a postgresql:// URL) and add a revocation status entry.",
 )
 @click.option("--status-url", metavar="URL", help="Base https URL where the status lists will be published.")
 @click.option("--suspendable", is_flag=True, help="With --ledger: also add a suspension status entry.")

@@ -25,15 +25,17 @@ if TYPE_CHECKING:
 _LEDGER = click.option(
     "--ledger",
     "ledger_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=str,
     metavar="DB",
-    help="The issuer ledger (SQLite file) the credential was issued into (default: microcred.toml's).",
+    help="The issuer ledger the credential was issued into: an SQLite file or a postgresql:// URL "
+    "(default: microcred.toml's).",
 )
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 
 
-def _ledger_path(flag: Path | None) -> Path:
-    return setting(flag, current_config().ledger, "--ledger DB", "[issuing] ledger")
+def _ledger_path(flag: str | None) -> str:
+    configured = current_config().ledger
+    return str(setting(flag, str(configured) if configured else None, "--ledger DB", "[issuing] ledger"))
 
 
 _REASON = click.option("--reason", default=None, metavar="TEXT", help="Why; kept in the ledger's history.")
@@ -59,7 +61,7 @@ def _credential_id(value: str) -> str:
 
 
 def _change(
-    change: StatusChange, ledger_path: Path | None, credential_id: str, reason: str | None, as_json: bool
+    change: StatusChange, ledger_path: str | None, credential_id: str, reason: str | None, as_json: bool
 ) -> None:
     from ..ledger.protocol import Ledger
 
@@ -84,7 +86,7 @@ def _change(
 @_REASON
 @_JSON
 @click.argument("credential_id", metavar="CREDENTIAL_ID|FILE")
-def revoke(ledger_path: Path | None, reason: str | None, as_json: bool, credential_id: str) -> None:
+def revoke(ledger_path: str | None, reason: str | None, as_json: bool, credential_id: str) -> None:
     """Revoke a credential, by id or by its file: its bit is set in the next published status list.
 
     \b
@@ -100,7 +102,7 @@ def revoke(ledger_path: Path | None, reason: str | None, as_json: bool, credenti
 @_REASON
 @_JSON
 @click.argument("credential_id", metavar="CREDENTIAL_ID|FILE")
-def suspend(ledger_path: Path | None, reason: str | None, as_json: bool, credential_id: str) -> None:
+def suspend(ledger_path: str | None, reason: str | None, as_json: bool, credential_id: str) -> None:
     """Suspend CREDENTIAL_ID (it must have been issued with a suspension status entry).
 
     \b
@@ -115,7 +117,7 @@ def suspend(ledger_path: Path | None, reason: str | None, as_json: bool, credent
 @_REASON
 @_JSON
 @click.argument("credential_id", metavar="CREDENTIAL_ID|FILE")
-def reinstate(ledger_path: Path | None, reason: str | None, as_json: bool, credential_id: str) -> None:
+def reinstate(ledger_path: str | None, reason: str | None, as_json: bool, credential_id: str) -> None:
     """Reinstate a suspended CREDENTIAL_ID. Revoked credentials stay revoked.
 
     \b
@@ -165,7 +167,7 @@ def _file_name(url: str) -> str:
 )
 @_JSON
 def status_list(
-    ledger_path: Path | None,
+    ledger_path: str | None,
     key_path: Path | None,
     out_dir: Path,
     valid_days: int | None,

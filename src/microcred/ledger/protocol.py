@@ -1,8 +1,8 @@
 """The ledger interface: the operations issuing, cohorts, status publishing and the command line need
 from a record of issued credentials, whatever stores it (:class:`Ledger`, a ``typing.Protocol``).
 
-SQLite (:mod:`microcred.ledger.sqlite`) implements it; another backend (PostgreSQL, several
-processes on several machines) implements the same operations with the same guarantees:
+SQLite (:mod:`microcred.ledger.sqlite`) implements it, and PostgreSQL (:mod:`microcred.ledger.postgres`,
+several processes on several machines) implements the same operations with the same guarantees:
 
 * **Reserve, then record.** :meth:`Ledger.reserve_many` takes random, never-used status-list indexes
   for each request and records each credential as *reserved*, all in one transaction (all or none),
@@ -190,14 +190,16 @@ class Ledger(Protocol):
 
     @staticmethod
     def open(path: str | os.PathLike[str], *, create: bool = True) -> Ledger:
-        """Open the ledger at ``path`` (an SQLite file), creating it if absent and ``create`` is true.
+        """Open the ledger at ``path`` (an SQLite file, ``sqlite:///…``, or a ``postgresql://…``
+        connection URL: :func:`~microcred.ledger.opening.open_ledger`), creating it if absent and
+        ``create`` is true.
 
         Raises :class:`~microcred.errors.LedgerError` for a file that is not a microcred ledger (never
         touching it), a damaged or truncated one, or one written by a newer microcred.
         """
-        from .sqlite import SQLiteLedger  # the backend imports this module: imported here, not above
+        from .opening import open_ledger  # the backends import this module: imported here, not above
 
-        return SQLiteLedger.open(path, create=create)
+        return open_ledger(path, create=create)
 
     # ---- issuing ---------------------------------------------------------------------------
 
