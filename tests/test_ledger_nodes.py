@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 
 def start(dsn: str, rows: int, *extra: str) -> subprocess.Popen:
     """A node writing to temporary files (a pipe nobody reads while waiting would stall it)."""
-    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115  # closed by collect()
     proc = subprocess.Popen(
         [sys.executable, str(HELPER), dsn, ACHIEVEMENT, str(rows), *extra], stdout=out, stderr=err
     )
@@ -82,7 +82,8 @@ def check(dsn: str, rows: int, emitted: dict[str, bytes], *, complete: bool = Tr
             assert dupes == []
         lists = raw.execute(
             "SELECT l.url, l.used, l.size, (SELECT COUNT(*) FROM microcred_credentials c "
-            "WHERE c.revocation_list = l.list_id OR c.suspension_list = l.list_id) FROM microcred_status_lists l"
+            "WHERE c.revocation_list = l.list_id OR c.suspension_list = l.list_id) "
+            "FROM microcred_status_lists l"
         ).fetchall()
         for url, used, size, holders in lists:
             assert used == holders <= size, url
