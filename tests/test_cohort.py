@@ -432,11 +432,11 @@ def test_torn_journal_line_means_the_row_is_issued_again(tmp_path: Path, issuer)
     assert (third.issued, third.skipped_existing) == (0, 3)  # the line after the torn one reads back
 
 
-def test_rerun_with_ledger(tmp_path: Path, issuer) -> None:
+def test_rerun_with_ledger(tmp_path: Path, ledger_target: str, issuer) -> None:
     _, _, definition, key = issuer
     path = write_cohort(tmp_path / "c.csv", 5)
     out = tmp_path / "out"
-    with Ledger.open(tmp_path / "ledger.db") as ledger:
+    with Ledger.open(ledger_target) as ledger:
         # a row reserved by a run that died before signing is not issued: it is issued again
         ledger.reserve(
             ReserveRequest(
@@ -473,22 +473,22 @@ def test_rerun_with_ledger(tmp_path: Path, issuer) -> None:
         assert len(ledger.credentials()) == 5
 
 
-def test_status_base_url_defaults_from_the_issuer_url(tmp_path: Path, issuer) -> None:
+def test_status_base_url_defaults_from_the_issuer_url(tmp_path: Path, ledger_target: str, issuer) -> None:
     _, _, definition, key = issuer
     path = write_cohort(tmp_path / "c.csv", 1)
-    with Ledger.open(tmp_path / "ledger.db") as ledger:
+    with Ledger.open(ledger_target) as ledger:
         issue_many(definition, scan_cohort(path), key, out_dir=tmp_path / "out", ledger=ledger, workers=1)
     (file,) = credential_files(tmp_path / "out")
     status = json.loads(file.read_text(encoding="utf-8"))["credentialStatus"]
     assert status["statusListCredential"].startswith("https://example.edu/credentials/status/")
 
 
-def test_a_ledger_without_any_status_url_is_refused(tmp_path: Path, issuer) -> None:
+def test_a_ledger_without_any_status_url_is_refused(tmp_path: Path, ledger_target: str, issuer) -> None:
     import dataclasses
 
     _, _, definition, key = issuer
     no_url = dataclasses.replace(definition, issuer=dataclasses.replace(definition.issuer, url=None))
-    with Ledger.open(tmp_path / "ledger.db") as ledger, pytest.raises(MicrocredError) as caught:
+    with Ledger.open(ledger_target) as ledger, pytest.raises(MicrocredError) as caught:
         issue_many(no_url, [], key, out_dir=tmp_path / "out", ledger=ledger)
     assert caught.value.code == "usage.status_url"
     assert not (tmp_path / "out").exists()
@@ -545,10 +545,10 @@ def test_any_executor_can_sign(tmp_path: Path, issuer, kind: str) -> None:
     assert all(check_proof(f) == (True, "ok") for f in files[:3])
 
 
-def test_default_process_pool(tmp_path: Path, issuer) -> None:
+def test_default_process_pool(tmp_path: Path, ledger_target: str, issuer) -> None:
     _, _, definition, key = issuer
     path = write_cohort(tmp_path / "c.csv", 10)
-    with Ledger.open(tmp_path / "ledger.db") as ledger:
+    with Ledger.open(ledger_target) as ledger:
         summary = issue_many(
             definition,
             scan_cohort(path),
@@ -718,13 +718,13 @@ def test_command_success_plain_line_in_a_pipe(tmp_path: Path, issuer) -> None:
     assert err == ""  # no progress bar when stderr is not a terminal
 
 
-def test_command_json_and_ledger(tmp_path: Path, issuer) -> None:
+def test_command_json_and_ledger(tmp_path: Path, ledger_target: str, issuer) -> None:
     code, out, _ = run(
         issuer,
         tmp_path,
         "recipient\na@example.org\n",
         json_output=True,
-        ledger_path=tmp_path / "ledger.db",
+        ledger_path=ledger_target,
         status_base_url=STATUS,
     )
     assert code == 0
@@ -735,7 +735,7 @@ def test_command_json_and_ledger(tmp_path: Path, issuer) -> None:
         tmp_path,
         "recipient\na@example.org\n",
         json_output=True,
-        ledger_path=tmp_path / "ledger.db",
+        ledger_path=ledger_target,
         status_base_url=STATUS,
     )
     assert code == 0 and json.loads(out)["counts"]["skipped-existing"] == 1
@@ -795,7 +795,7 @@ def test_sigint_finishes_in_flight_rows_writes_the_summary_and_resumes(tmp_path:
     assert len(credential_files(out)) == 80
 
 
-def test_a_second_sigint_abandons_the_rows_in_flight(tmp_path: Path, issuer) -> None:
+def test_a_second_sigint_abandons_the_rows_in_flight(tmp_path: Path, ledger_target: str, issuer) -> None:
     import os
     import signal
 
@@ -810,7 +810,7 @@ def test_a_second_sigint_abandons_the_rows_in_flight(tmp_path: Path, issuer) -> 
             os.kill(os.getpid(), signal.SIGINT)
             os.kill(os.getpid(), signal.SIGINT)
 
-    with Ledger.open(tmp_path / "ledger.db") as ledger:
+    with Ledger.open(ledger_target) as ledger:
         with pytest.raises(CohortInterrupted) as caught:
             issue_many(
                 definition,
@@ -1051,13 +1051,15 @@ def _svg_badge(folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("fail_batches", [False, True], ids=["batches", "batch-fails-then-one-by-one"])
-def test_ledger_batch_calls_are_used_when_offered(tmp_path: Path, issuer, fail_batches: bool) -> None:
+def test_ledger_batch_calls_are_used_when_offered(
+    tmp_path: Path, ledger_target: str, issuer, fail_batches: bool
+) -> None:
     from cohort_support import BatchingLedger
 
     _, _, definition, key = issuer
     path = write_cohort(tmp_path / "c.csv", 70)
     out = tmp_path / "out"
-    with Ledger.open(tmp_path / "ledger.db") as real:
+    with Ledger.open(ledger_target) as real:
         ledger = BatchingLedger(real, fail_batches=fail_batches)
         summary = issue_many(definition, scan_cohort(path), key, out_dir=out, ledger=ledger, workers=1)
         assert summary.issued == 70

@@ -78,10 +78,11 @@ def check_all(paths: list[Path]) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def cohort(tmp_path: Path):
+def cohort(tmp_path: Path, ledger_target: str):
+    """The cohort, once per ledger backend (an SQLite file, or PostgreSQL)."""
     definition, key = make_issuer(tmp_path / "issuer")
     csv_path = write_cohort(tmp_path / "cohort.csv", LEARNERS)
-    return definition, key, csv_path, tmp_path / "out", tmp_path / "ledger.db"
+    return definition, key, csv_path, tmp_path / "out", ledger_target
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["sigint", "sigkill"])
