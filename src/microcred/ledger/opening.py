@@ -11,6 +11,7 @@ import os
 from typing import TYPE_CHECKING
 
 from ..errors import LedgerError
+from .sqlite import SQLiteLedger
 
 if TYPE_CHECKING:
     from .protocol import Ledger
@@ -32,15 +33,13 @@ def open_ledger(target: str | os.PathLike[str], *, create: bool = True) -> Ledge
     """
     if is_postgres(target):
         try:
-            from .postgres import PostgresLedger
+            from .postgres import PostgresLedger  # here: psycopg is an optional extra
         except ImportError as exc:
             raise LedgerError(
                 "a PostgreSQL ledger needs psycopg: pip install 'microcred[postgres]'",
                 code="ledger.unreadable",
             ) from exc
         return PostgresLedger.open(str(target), create=create)
-    from .sqlite import SQLiteLedger
-
     path = os.fspath(target)
     if isinstance(path, str) and path.lower().startswith(SQLITE_SCHEME):
         path = path[len(SQLITE_SCHEME) :]

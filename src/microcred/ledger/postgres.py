@@ -20,17 +20,17 @@ import hashlib
 import logging
 import os
 import secrets
-import time
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import psycopg
-from psycopg import errors as pg_errors
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 from .. import _time
 from ..errors import LedgerError
 from ..status.bitstring import MIN_LIST_BITS
 from . import postgres_schema as schema
+from .postgres_allocation import Allocating
+from .postgres_session import Conn, connect
 from .protocol import (
     CredentialRecord,
     Ledger,
@@ -50,15 +50,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-Conn = psycopg.Connection[tuple[Any, ...]]
-
-#: Attempts of one transaction that lost to another (constraint race, serialization, deadlock).
-RETRIES = 30
-#: How long a lost connection is retried (a server restart), in seconds.
-RECONNECT_S = 60.0
-_RANDOM_TRIES = 6
-_RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected, pg_errors.UniqueViolation)
 
 
 def _iso(moment: datetime | str) -> str:
@@ -69,49 +60,9 @@ def _iso(moment: datetime | str) -> str:
     return _time.format_utc(moment)
 
 
-def redact(dsn: str) -> str:
-    """The connection string without its password, for messages."""
-    try:
-        params = conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError:
-        return "postgresql://…"
-    params.pop("password", None)
-    host, db = params.get("host") or "localhost", params.get("dbname") or "?"
-    return f"postgresql ledger {db} on {host}"
-
-
-class _Lost(Exception):
-    """The connection broke; ``committing`` tells whether COMMIT had been sent."""
-
-    def __init__(self, cause: BaseException, *, committing: bool) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-        self.committing = committing
-
-
-class PostgresLedger(Ledger):
+class PostgresLedger(Allocating, Ledger):
     """An open PostgreSQL issuer ledger (:class:`~microcred.ledger.protocol.Ledger`), one connection
     per instance. Use :meth:`open`; close it (or use ``with``) when done."""
-
-    def __init__(
-        self,
-        dsn: str,
-        conn: Conn,
-        *,
-        now: Callable[[], datetime],
-        randbelow: Callable[[int], int],
-        list_size: int,
-    ) -> None:
-        self._dsn = dsn
-        self._conn: Conn | None = conn
-        self.source = redact(dsn)
-        self._now = now
-        self._randbelow = randbelow
-        self._list_size = list_size
-        #: Test hook: called with each statement's SQL before it runs inside a transaction.
-        self._hook: Callable[[str], None] | None = None
-        #: Transactions retried (lost races, serialization failures, lost connections), for figures.
-        self.retries = 0
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -143,7 +94,7 @@ class PostgresLedger(Ledger):
             raise LedgerError(
                 f"not a valid PostgreSQL connection string: {exc}", code="ledger.unreadable"
             ) from None
-        ledger = cls(dsn, _connect(dsn), now=clock, randbelow=randbelow or secrets.randbelow,
+        ledger = cls(dsn, connect(dsn), now=clock, randbelow=randbelow or secrets.randbelow,
                      list_size=_list_size)  # fmt: skip
         try:
             version = ledger._run(
@@ -158,95 +109,6 @@ class PostgresLedger(Ledger):
         elif version < schema.SCHEMA_VERSION:
             log.info("migrated %s from schema %d to %d", ledger.source, version, schema.SCHEMA_VERSION)
         return ledger
-
-    def close(self) -> None:
-        """Close the connection (idempotent)."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def _db(self) -> Conn:
-        if self._conn is None or self._conn.closed:
-            self._conn = _connect(self._dsn, source=self.source, wait=RECONNECT_S)
-        return self._conn
-
-    def _drop(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except psycopg.Error:
-                pass
-            self._conn = None
-
-    def _run(self, body: Callable[[Conn], T], *, idempotent: bool) -> T:
-        """Run ``body`` in one transaction; retry it when it lost a race, a serialization check or a
-        deadlock, and after a lost connection unless COMMIT had been sent and ``body`` is not
-        ``idempotent`` (then whether it committed is unknown: ``ledger.error`` says so)."""
-        deadline = time.monotonic() + RECONNECT_S
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return self._attempt(body)
-            except _RETRYABLE as exc:
-                if attempt >= RETRIES:
-                    raise LedgerError(
-                        f"gave up after {attempt} attempts that each lost to another process ({exc})",
-                        source=self.source,
-                        code="ledger.busy",
-                    ) from exc
-                log.debug("retrying a ledger transaction: %s", exc)
-            except _Lost as lost:
-                self._drop()
-                if lost.committing and not idempotent:
-                    raise LedgerError(
-                        "the connection broke while committing; the change may or may not have been "
-                        f"made: look at the credential's status before trying again ({lost.cause})",
-                        source=self.source,
-                        code="ledger.error",
-                    ) from lost.cause
-                if time.monotonic() > deadline:
-                    raise LedgerError(
-                        f"lost the connection to the database and could not get it back: {lost.cause}",
-                        source=self.source,
-                        code="ledger.busy",
-                    ) from lost.cause
-                log.warning("lost the connection to %s (%s); retrying", self.source, lost.cause)
-            except psycopg.Error as exc:
-                raise LedgerError(
-                    f"ledger operation failed: {exc}", source=self.source, code="ledger.error"
-                ) from exc
-            self.retries += 1
-            time.sleep(min(0.5, 0.005 * 2 ** min(attempt, 7)) * (0.5 + secrets.randbelow(1000) / 1000))
-
-    def _attempt(self, body: Callable[[Conn], T]) -> T:
-        db = self._db()
-        committing = False
-        try:
-            db.execute("BEGIN")
-            try:
-                result = body(db)
-            except BaseException:
-                if not db.broken:
-                    db.execute("ROLLBACK")
-                raise
-            committing = True
-            db.execute("COMMIT")
-            return result
-        except psycopg.OperationalError as exc:
-            if db.broken or db.closed or isinstance(exc, pg_errors.AdminShutdown):
-                raise _Lost(exc, committing=committing) from exc
-            raise
-
-    def _x(self, db: Conn, sql: str, args: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
-        if self._hook is not None:
-            self._hook(sql)
-        return db.execute(sql, args)  # fixed SQL text; values are parameters
-
-    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self._run(lambda db: db.execute(sql, args).fetchall(), idempotent=True)
-
-    # ---- issuing ---------------------------------------------------------------------------
 
     def reserve_many(self, requests: Sequence[ReserveRequest]) -> list[Reservation]:
         """Take random, never-used status-list indexes for each request and record it as reserved, all
@@ -355,101 +217,6 @@ class PostgresLedger(Ledger):
             )
             for r, (rev, sus) in zip(requests, slots, strict=True)
         ]
-
-    def _pick_many(
-        self, db: Conn, base: str, purpose: str, issuer: str | None, now: str, count: int
-    ) -> list[tuple[int, str, int]]:
-        """``count`` distinct (list id, URL, index), each uniformly random among the free indexes of
-        the newest list with room (rolling over to new lists), every list's row locked until commit."""
-        out: list[tuple[int, str, int]] = []
-        column = "revocation" if purpose == "revocation" else "suspension"
-        while len(out) < count:
-            list_id, url, size, used = self._newest_list(db, base, purpose, issuer, now)
-            want = min(count - len(out), size - used)
-            chosen: list[int] = []
-            seen: set[int] = set()
-            for round_no in range(_RANDOM_TRIES):  # rejection sampling: twice the draws each round
-                draws = min(4096, (want - len(chosen)) << round_no)
-                candidates = [self._randbelow(size) for _ in range(draws)]
-                held = {
-                    r[0]
-                    for r in self._x(
-                        db,
-                        f"SELECT {column}_index FROM microcred_credentials "
-                        f"WHERE {column}_list = %s AND {column}_index = ANY(%s)",
-                        (list_id, candidates),
-                    )
-                }
-                for c in candidates:
-                    if c not in held and c not in seen and len(chosen) < want:
-                        seen.add(c)
-                        chosen.append(c)
-                if len(chosen) == want:
-                    break
-            if len(chosen) < want:  # nearly full: draw from the exact free set
-                free = [
-                    r[0]
-                    for r in self._x(
-                        db,
-                        f"SELECT i FROM generate_series(0, %s - 1) AS i WHERE NOT EXISTS (SELECT 1 FROM "
-                        f"microcred_credentials WHERE {column}_list = %s AND {column}_index = i) ORDER BY i",
-                        (size, list_id),
-                    )
-                    if r[0] not in seen
-                ]
-                while len(chosen) < want:
-                    if not free:
-                        raise LedgerError(
-                            "status list bookkeeping is inconsistent (no free index in a list marked "
-                            "not full)",
-                            source=self.source,
-                            code="ledger.damaged",
-                        )
-                    chosen.append(free.pop(self._randbelow(len(free))))
-            self._x(
-                db, "UPDATE microcred_status_lists SET used = used + %s WHERE list_id = %s", (want, list_id)
-            )
-            out += [(list_id, url, index) for index in chosen]
-        return out
-
-    def _newest_list(
-        self, db: Conn, base: str, purpose: str, issuer: str | None, now: str
-    ) -> tuple[int, str, int, int]:
-        """(list id, URL, size, used) of the newest list under ``base`` with room, locked; a new one
-        when it is full (two nodes starting the same list collide on its UNIQUE key: one retries)."""
-        row = self._x(
-            db,
-            "SELECT list_id, url, size, used, issuer, seq FROM microcred_status_lists "
-            "WHERE base_url = %s AND purpose = %s ORDER BY seq DESC LIMIT 1 FOR UPDATE",
-            (base, purpose),
-        ).fetchone()
-        if row is not None and row[4] is not None and issuer is not None and row[4] != issuer:
-            raise LedgerError(
-                f"the status lists under {base} belong to issuer {row[4]}, not {issuer}; "
-                "use another status list base URL",
-                code="ledger.issuer",
-                source=self.source,
-            )
-        if row is not None and row[3] < row[2]:
-            if row[4] is None and issuer is not None:
-                self._x(
-                    db,
-                    "UPDATE microcred_status_lists SET issuer = %s "
-                    "WHERE base_url = %s AND purpose = %s AND issuer IS NULL",
-                    (issuer, base, purpose),
-                )
-            return int(row[0]), row[1], row[2], row[3]
-        number = 1 if row is None else row[5] + 1
-        url = f"{base}/{purpose}-{number}"
-        owner = issuer if row is None else (row[4] or issuer)
-        created = self._x(
-            db,
-            "INSERT INTO microcred_status_lists (url, base_url, purpose, seq, size, used, issuer, "
-            "created_at) VALUES (%s, %s, %s, %s, %s, 0, %s, %s) RETURNING list_id",
-            (url, base, purpose, number, self._list_size, owner, now),
-        ).fetchone()
-        assert created is not None
-        return int(created[0]), url, self._list_size, 0
 
     def _reserve(self, db: Conn, request: ReserveRequest) -> Reservation:
         """One request of a batch that reruns itself, in order (a later one abandons an earlier)."""
@@ -729,25 +496,3 @@ def _record(row: tuple[Any, ...]) -> CredentialRecord:
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], state, status,
         row[10], row[11], row[12], row[13], row[14], row[15],
     )  # fmt: skip
-
-
-def _connect(dsn: str, *, source: str | None = None, wait: float = 0.0) -> Conn:
-    """A connection in autocommit mode (transactions are explicit), retried for ``wait`` seconds."""
-    params = conninfo_to_dict(dsn)
-    params.setdefault("application_name", "microcred")
-    params.setdefault("connect_timeout", "10")
-    conninfo = make_conninfo(**params)  # type: ignore[arg-type]
-    deadline = time.monotonic() + wait
-    delay = 0.05
-    while True:
-        try:
-            return psycopg.connect(conninfo, autocommit=True, prepare_threshold=None)
-        except psycopg.OperationalError as exc:
-            if time.monotonic() >= deadline:
-                raise LedgerError(
-                    f"cannot connect to the database: {str(exc).strip()}",
-                    source=source or redact(dsn),
-                    code="ledger.unreadable",
-                ) from exc
-            time.sleep(delay)
-            delay = min(1.0, delay * 2)
