@@ -34,9 +34,10 @@ def issuer(tmp_path: Path):
 
 
 @pytest.fixture
-def ledger_path(tmp_path: Path, issuer) -> Path:
+def ledger_path(ledger_target: str, issuer) -> str:
+    """A ledger with credentials in it, once per backend (SQLite file, PostgreSQL URL)."""
     key, _ = issuer
-    path = tmp_path / "issued.db"
+    path = ledger_target
     with Ledger.open(path) as ledger:
         for n, suspension in ((1, True), (2, False)):
             r = ledger.reserve(

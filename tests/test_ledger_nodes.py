@@ -254,3 +254,44 @@ def _req(n: int) -> ReserveRequest:
         status_list_base_url="https://example.edu/status",
         row_key=f"r{n}",
     )
+
+
+def test_revocations_from_any_node_appear_in_the_next_publication(pg_dsn):
+    """Node A issues, node B revokes and suspends, node C publishes: C's lists carry B's changes, read
+    in one statement per list (no half-applied state), and a change after it shows in the next one."""
+    from microcred.keys.material import generate_key
+    from microcred.status.bitstring import decode_list, set_indexes
+    from microcred.status.publishing import signed_status_lists
+
+    key = generate_key("Ed25519")
+    with (
+        PostgresLedger.open(pg_dsn) as a,
+        PostgresLedger.open(pg_dsn) as b,
+        PostgresLedger.open(pg_dsn) as c,
+    ):
+        issued = []
+        for n in range(6):
+            request = _req(n)
+            r = a.reserve(
+                ReserveRequest(**{**request.__dict__, "suspension": True, "issuer": key.controller})
+            )
+            a.record_signed(r, f"doc {n}")
+            issued.append(r)
+        b.revoke(issued[1].credential_id, "grade replaced")
+        b.suspend(issued[4].credential_id, "under review")
+
+        def published() -> dict[str, list[int]]:
+            return {
+                p.url: set_indexes(decode_list(p.document["credentialSubject"]["encodedList"]))
+                for p in signed_status_lists(c, key)
+            }
+
+        first = published()
+        rev, sus = issued[1].revocation.list_url, issued[4].suspension.list_url
+        assert first[rev] == [issued[1].revocation.index]
+        assert first[sus] == [issued[4].suspension.index]
+        a.revoke(issued[2].credential_id)  # yet another node, after that publication
+        b.reinstate(issued[4].credential_id)
+        second = published()
+        assert second[rev] == sorted([issued[1].revocation.index, issued[2].revocation.index])
+        assert second[sus] == []
