@@ -212,7 +212,7 @@ def main() -> None:
     parser.add_argument("--postgres", default=None)
     args = parser.parse_args()
     if args.quick:
-        args.credentials, args.recorded, args.documents = 400, 140_000, 500
+        args.credentials, args.recorded, args.documents = 200, 20_000, 200
     import pg_support
 
     cluster = None
