@@ -171,8 +171,19 @@ def sizes_postgres(dsn: str) -> int:
     return int(row[0])
 
 
-def document_bytes(target: str, count: int, postgres: bool) -> float:
-    """Stored bytes per signed typical credential (its document only), over ``count`` of them."""
+def stored_size(target: str, postgres: bool) -> int:
+    """Bytes the ledger takes: the SQLite file (checkpointed), or every ``microcred_`` relation."""
+    if postgres:
+        return sizes_postgres(target)
+    db = sqlite3.connect(target)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return os.path.getsize(target)
+
+
+def document_bytes(target_for, count: int, postgres: bool) -> float:
+    """Stored bytes per signed typical credential's document, over ``count`` of them: the size of a
+    ledger holding them minus one holding the same records with a 2-byte document (whatever the schema)."""
     from microcred.issuing import issue
     from microcred.keys.material import generate_key
     from microcred.ledger.protocol import Ledger, ReserveRequest
@@ -181,26 +192,24 @@ def document_bytes(target: str, count: int, postgres: bool) -> float:
     definition = load_definition(ISSUER_DOC)
     key = generate_key("Ed25519")
     text = json.dumps(issue(definition, "ada@example.org", key).credential)
-    with Ledger.open(target) as ledger:
-        for at in range(0, count, 100):
-            reqs = [
-                ReserveRequest(f"urn:uuid:{uuid.uuid4()}", "a", "r", "di", "2026-05-01T00:00:00Z", BASE)
-                for _ in range(min(100, count - at))
-            ]
-            reservations = ledger.reserve_many(reqs)
-            ledger.record_signed_many(
-                [(r, text.replace("urn:uuid:", r.credential_id + "#", 1)) for r in reservations]
-            )
-    if postgres:
-        import psycopg
-
-        with psycopg.connect(target) as db:
-            size = db.execute("SELECT pg_total_relation_size('microcred_documents')").fetchone()[0]
-    else:
-        db = sqlite3.connect(target)
-        size = db.execute("SELECT SUM(LENGTH(document)) FROM credentials").fetchone()[0]
-        db.close()
-    return size / count
+    sizes = []
+    for real in (True, False):
+        target = target_for()
+        with Ledger.open(target) as ledger:
+            for at in range(0, count, 100):
+                reqs = [
+                    ReserveRequest(f"urn:uuid:{uuid.uuid4()}", "a", "r", "di", "2026-05-01T00:00:00Z", BASE)
+                    for _ in range(min(100, count - at))
+                ]
+                reservations = ledger.reserve_many(reqs)
+                ledger.record_signed_many(
+                    [
+                        (r, text.replace("urn:uuid:", r.credential_id + "#", 1) if real else "{}")
+                        for r in reservations
+                    ]
+                )
+        sizes.append(stored_size(target, postgres))
+    return (sizes[0] - sizes[1]) / count
 
 
 def main() -> None:
@@ -251,8 +260,8 @@ def main() -> None:
             if name == "SQLite":
                 os.unlink(target)
         print(f"\nsigned typical credentials stored ({args.documents:,} measured; MB per million)")
-        s_doc = document_bytes(lite(), args.documents, False)
-        p_doc = document_bytes(pg(), args.documents, True)
+        s_doc = document_bytes(lite, args.documents, False)
+        p_doc = document_bytes(pg, args.documents, True)
         print(
             f"SQLite {s_doc * 1e6 / 2**20:.0f} MB (uncompressed), "
             f"PostgreSQL {p_doc * 1e6 / 2**20:.0f} MB (TOAST)"
