@@ -295,3 +295,40 @@ def test_revocations_from_any_node_appear_in_the_next_publication(pg_dsn):
         second = published()
         assert second[rev] == sorted([issued[1].revocation.index, issued[2].revocation.index])
         assert second[sus] == []
+
+
+def test_a_node_waiting_to_create_the_ledger_sees_the_one_another_node_created(pg_dsn):
+    """Two nodes start at once under SERIALIZABLE: the second waits for the schema lock while the
+    first creates the tables, then must see them (rows included), not call them foreign."""
+    import threading
+
+    from microcred.ledger import postgres_schema
+
+    serializable = pg_dsn.replace("options=", "options=-cdefault_transaction_isolation%3Dserializable%20")
+    outcome: list[object] = []
+    with psycopg.connect(pg_dsn, autocommit=True) as first:
+        first.execute("BEGIN")
+        first.execute("SELECT pg_advisory_xact_lock(%s)", (postgres_schema.SCHEMA_LOCK,))
+
+        def second() -> None:
+            try:
+                with PostgresLedger.open(serializable) as ledger:
+                    outcome.append(ledger.lists())
+            except Exception as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        with psycopg.connect(pg_dsn, autocommit=True) as watch:
+            pg_support.wait_for(
+                lambda: (
+                    watch.execute(
+                        "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    ).fetchone()[0]
+                    >= 1
+                )
+            )
+        postgres_schema.migrate(first, 0, "2026-05-01T00:00:00Z")
+        first.execute("COMMIT")
+        thread.join(timeout=60)
+    assert outcome == [[]]

@@ -100,6 +100,9 @@ class PostgresLedger(Allocating, Ledger):
             version = ledger._run(
                 lambda db: schema.prepare(db, create=create, now=_iso(clock()), source=ledger.source),
                 idempotent=True,
+                # each statement its own snapshot, whatever the server's default: after waiting for the
+                # advisory lock, the tables and rows another node just created are seen
+                begin="BEGIN ISOLATION LEVEL READ COMMITTED",
             )
         except BaseException:
             ledger.close()

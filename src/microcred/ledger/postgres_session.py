@@ -96,7 +96,7 @@ class Session:
                 pass
             self._conn = None
 
-    def _run(self, body: Callable[[Conn], T], *, idempotent: bool) -> T:
+    def _run(self, body: Callable[[Conn], T], *, idempotent: bool, begin: str = "BEGIN") -> T:
         """Run ``body`` in one transaction; retry it when it lost a race, a serialization check or a
         deadlock, and after a lost connection unless COMMIT had been sent and ``body`` is not
         ``idempotent`` (then whether it committed is unknown: ``ledger.error`` says so)."""
@@ -105,7 +105,7 @@ class Session:
         while True:
             attempt += 1
             try:
-                return self._attempt(body)
+                return self._attempt(body, begin)
             except _RETRYABLE as exc:
                 if attempt >= RETRIES:
                     raise LedgerError(
@@ -137,11 +137,11 @@ class Session:
             self.retries += 1
             time.sleep(min(0.5, 0.005 * 2 ** min(attempt, 7)) * (0.5 + secrets.randbelow(1000) / 1000))
 
-    def _attempt(self, body: Callable[[Conn], T]) -> T:
+    def _attempt(self, body: Callable[[Conn], T], begin: str) -> T:
         db = self._db()
         committing = False
         try:
-            db.execute("BEGIN")
+            db.execute(begin)  # one of two fixed statements
             try:
                 result = body(db)
             except BaseException:
