@@ -619,3 +619,21 @@ def test_opener_chooses_the_backend(tmp_path, pg_dsn):
     with open_ledger(pg_dsn) as ledger:
         assert isinstance(ledger, PostgresLedger)
     assert is_postgres("postgres://u@h/db") and not is_postgres("postgres.db")
+
+
+def test_the_config_file_names_either_backend(tmp_path, pg_dsn):
+    """microcred.toml's ``[issuing] ledger``: a PostgreSQL URL is kept as written, a path is resolved
+    against the file's folder; either opens through the one opener."""
+    from microcred.config import load_config
+
+    config_file = tmp_path / "microcred.toml"
+    config_file.write_text(f'[issuing]\nledger = "{pg_dsn}"\n', encoding="utf-8")
+    configured = load_config(config_file).ledger
+    assert configured == pg_dsn
+    with open_ledger(configured) as ledger:
+        assert isinstance(ledger, PostgresLedger)
+    config_file.write_text('[issuing]\nledger = "issuer.db"\n', encoding="utf-8")
+    configured = load_config(config_file).ledger
+    assert configured == tmp_path.resolve() / "issuer.db"
+    with open_ledger(configured) as ledger:
+        assert isinstance(ledger, SQLiteLedger)

@@ -74,7 +74,7 @@ class Config:
     key_file: Path | None = None
     passphrase_env: str | None = None
     achievement: Path | None = None
-    ledger: Path | None = None
+    ledger: Path | str | None = None
     status_base_url: str | None = None
     out_dir: Path | None = None
     publish_dir: Path | None = None
@@ -108,7 +108,10 @@ def load_config(path: str | Path) -> Config:
             name = _KEYS[table][key]
             if name in ("issuer_url", "status_base_url") and not value.startswith(("https://", "http://")):
                 raise ConfigError(f"{value!r} is not an http(s) URL", path=where, source=source)
-            values[name] = base / Path(value).expanduser() if name in _PATHS else value.strip()
+            if name == "ledger" and value.strip().lower().startswith(("postgresql://", "postgres://")):
+                values[name] = value.strip()  # a PostgreSQL ledger's connection URL, not a path
+            else:
+                values[name] = base / Path(value).expanduser() if name in _PATHS else value.strip()
     return Config(path=p, **values)
 
 

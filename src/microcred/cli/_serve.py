@@ -55,7 +55,7 @@ def _api_keys(env_name: str | None, file: str | None) -> tuple[str, ...]:
 @click.option("--key", "key_path", type=click.Path(dir_okay=False), help="Issuer key file: enables issuing.")
 @click.option("--passphrase-env", metavar="VAR", help="Environment variable holding the key's passphrase.")
 @click.option(
-    "--ledger", "ledger_path", type=click.Path(dir_okay=False), help="Ledger (SQLite) to record in."
+    "--ledger", "ledger_path", type=str, help="Ledger to record in (SQLite file, or postgresql:// URL)."
 )
 @click.option(
     "--status-path", default="/status", show_default=True, help="Path of the status lists under --public-url."
@@ -206,7 +206,13 @@ def _config(spec: dict[str, Any], config_class: type[ServerConfig]) -> ServerCon
     return config_class(
         public_url=spec["public_url"],
         key=load_signing_key(key_path, spec["passphrase_env"]) if key_path else None,
-        ledger_path=Path(spec["ledger_path"]) if spec["ledger_path"] else None,
+        ledger_path=(
+            None
+            if not spec["ledger_path"]
+            else spec["ledger_path"]
+            if "://" in spec["ledger_path"]  # a PostgreSQL URL, kept as written
+            else Path(spec["ledger_path"])
+        ),
         api_keys=_api_keys(spec["api_keys_env"], spec["api_keys_file"]),
         status_path=spec["status_path"],
         suspension=spec["suspension"],

@@ -34,7 +34,7 @@ class ServerConfig:
 
     public_url: str = "https://127.0.0.1:8443"
     key: IssuerKey | None = None
-    ledger_path: Path | None = None
+    ledger_path: Path | str | None = None
     api_keys: tuple[str, ...] = ()
     status_path: str = "/status"
     suspension: bool = False
