@@ -29,9 +29,10 @@ from ._sharing import print_kits, share_inputs, write_kits
 @click.option(
     "--ledger",
     "ledger_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=str,
     metavar="DB",
-    help="The issuer ledger: its status lists and the achievements issued (default: microcred.toml's).",
+    help="The issuer ledger (SQLite file or postgresql:// URL): its status lists and the achievements "
+    "issued (default: microcred.toml's).",
 )
 @click.option(
     "--site-url",
@@ -67,7 +68,7 @@ from ._sharing import print_kits, share_inputs, write_kits
 )
 def publish_cmd(
     key_path: str | None,
-    ledger_path: Path | None,
+    ledger_path: str | Path | None,
     site_url: str | None,
     achievements: tuple[str, ...],
     valid_days: int | None,
@@ -105,9 +106,9 @@ def publish_cmd(
     definitions = [load_definition(a) for a in dict.fromkeys(files)]
     now = _time.now()
     until = now + timedelta(days=valid_days) if valid_days else None
-    if ledger_path is not None and not ledger_path.exists():
+    if ledger_path is not None and not _ledger_exists(ledger_path):
         fail(f"--ledger {ledger_path}: no such ledger (issue something into it first)")
-    if ledger_path is None and config.ledger is not None and config.ledger.exists():
+    if ledger_path is None and config.ledger is not None and _ledger_exists(config.ledger):
         ledger_path = config.ledger  # a configured ledger that does not exist yet: nothing issued
     ledger = Ledger.open(ledger_path, create=False) if ledger_path is not None else None
     try:
@@ -229,3 +230,8 @@ def share_cmd(
 
 
 COMMANDS = [publish_cmd, share_cmd]
+
+
+def _ledger_exists(target: str | Path) -> bool:
+    """A ledger file that exists, or a connection URL (a server answers for itself when opened)."""
+    return "://" in str(target) or Path(target).exists()
