@@ -397,8 +397,7 @@ def _check_format(key: IssuerKey, fmt: str) -> None:
 @click.option(
     "--ledger",
     "ledger_path",
-    type=str,
-    metavar="DB",
+    type=str,  # a path or a postgresql:// URL (not click.Path, which would fold the //)
     help="Record in this ledger (an SQLite file, or a postgresql:// URL) and add a revocation status entry.",
 )
 @click.option("--status-url", metavar="URL", help="Base https URL where the status lists will be published.")
