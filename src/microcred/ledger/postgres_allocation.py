@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import LedgerError
 from .postgres_session import Session
+from .protocol import check_list_owner
 
 if TYPE_CHECKING:
     from .postgres_session import Conn
@@ -91,13 +92,8 @@ class Allocating(Session):
             "WHERE base_url = %s AND purpose = %s ORDER BY seq DESC LIMIT 1 FOR UPDATE",
             (base, purpose),
         ).fetchone()
-        if row is not None and row[4] is not None and issuer is not None and row[4] != issuer:
-            raise LedgerError(
-                f"the status lists under {base} belong to issuer {row[4]}, not {issuer}; "
-                "use another status list base URL",
-                code="ledger.issuer",
-                source=self.source,
-            )
+        if row is not None:
+            check_list_owner(row[4], issuer, base, self.source)
         if row is not None and row[3] < row[2]:
             if row[4] is None and issuer is not None:
                 self._x(

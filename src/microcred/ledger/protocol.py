@@ -48,6 +48,18 @@ StatusChange = Literal["revoked", "suspended", "reinstated"]
 SignedDocument = str | bytes | Mapping[str, Any]
 
 
+def check_list_owner(owner: str | None, issuer: str | None, base: str, source: str) -> None:
+    """Refuse to draw indexes for ``issuer`` from the lists under ``base`` when ``owner`` (the issuer
+    they were created for) is another one; either being unknown (None) refuses nothing."""
+    if owner is not None and issuer is not None and owner != issuer:
+        raise LedgerError(
+            f"the status lists under {base} belong to issuer {owner}, not {issuer}; "
+            "use another status list base URL",
+            code="ledger.issuer",
+            source=source,
+        )
+
+
 def canonical_bytes(document: SignedDocument) -> bytes:
     """The bytes a ledger hashes and keeps: text as given (a JWT, or JSON exactly as written out);
     a JSON object as compact JSON with sorted keys (UTF-8), so any parsed copy hashes the same."""

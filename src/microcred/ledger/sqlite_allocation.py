@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import LedgerError
+from .protocol import check_list_owner
 
 if TYPE_CHECKING:
     import sqlite3
@@ -56,13 +57,8 @@ class Allocator:
             "ORDER BY seq DESC LIMIT 1",
             (base, purpose),
         ).fetchone()
-        if row is not None and row[4] is not None and issuer is not None and row[4] != issuer:
-            raise LedgerError(
-                f"the status lists under {base} belong to issuer {row[4]}, not {issuer}; "
-                "use another status list base URL",
-                code="ledger.issuer",
-                source=self.source,
-            )
+        if row is not None:
+            check_list_owner(row[4], issuer, base, self.source)
         if row is None or row[3] >= row[2]:
             number = (
                 1
